@@ -1,0 +1,132 @@
+"""Grounded answering: prompt building, streamed citation checking, refusal detection.
+
+The model sees numbered passages and must cite them as ``[n]``. While tokens stream, a
+:class:`CitationFilter` holds back text that could be the start of a marker until it is complete,
+then lets valid markers through and drops markers that point at no given passage, so the user
+never sees a citation that later disappears. The final answer maps each marker to (document,
+page, span). Called on the answer worker thread; pure apart from the model call.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+from core import prompts
+from core.datatypes import Citation, Language, Passage
+from core.llm import ChatMessage, ChatModel
+
+ANSWER_TOKENS = 512
+_MARKER = re.compile(r"\[(\s*\d+(?:\s*[,，、]\s*\d+)*\s*)\]")
+_OPEN_MARKER = re.compile(r"\[[\d\s,，、]*$")
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([。，；：！？,.;:!?])")
+
+
+def _normalise_markers(text: str, valid: range) -> str:
+    """Rewrite ``[1, 2]`` as ``[1][2]`` and drop numbers outside ``valid``."""
+
+    def rewrite(match: re.Match[str]) -> str:
+        numbers = [int(n) for n in re.findall(r"\d+", match.group(1))]
+        return "".join(f"[{n}]" for n in numbers if n in valid)
+
+    return _MARKER.sub(rewrite, text)
+
+
+class CitationFilter:
+    """Streams text through, validating ``[n]`` markers against ``passage_count`` passages."""
+
+    def __init__(self, passage_count: int) -> None:
+        self._valid = range(1, passage_count + 1)
+        self._pending = ""
+
+    def feed(self, piece: str) -> str:
+        """Text safe to show now (may be empty while a marker is incomplete)."""
+        text = self._pending + piece
+        open_marker = _OPEN_MARKER.search(text)
+        if open_marker and len(text) - open_marker.start() < 24:
+            self._pending = text[open_marker.start():]
+            text = text[:open_marker.start()]
+        else:
+            self._pending = ""
+        return _normalise_markers(text, self._valid)
+
+    def finish(self) -> str:
+        """Whatever is still held back at the end of the stream."""
+        rest, self._pending = self._pending, ""
+        return _normalise_markers(rest, self._valid) if _MARKER.search(rest) else rest.rstrip("[ ")
+
+
+def tidy(answer: str) -> str:
+    """Remove the spaces left where invalid markers were dropped."""
+    return _SPACE_BEFORE_PUNCT.sub(r"\1", re.sub(r"[ \t]{2,}", " ", answer)).strip()
+
+
+def citations_of(answer: str, passages: Sequence[Passage]) -> tuple[Citation, ...]:
+    """Unique markers in order of first appearance, resolved to their passages."""
+    seen: list[int] = []
+    for match in _MARKER.finditer(answer):
+        for number in (int(n) for n in re.findall(r"\d+", match.group(1))):
+            if 1 <= number <= len(passages) and number not in seen:
+                seen.append(number)
+    return tuple(
+        Citation(
+            marker=n,
+            doc=passages[n - 1].doc,
+            page=passages[n - 1].page,
+            span=passages[n - 1].span,
+            snippet=_snippet(passages[n - 1].text),
+        )
+        for n in seen
+    )
+
+
+def _snippet(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"[\s\W_]+", "", unicodedata.normalize("NFKC", text).lower())
+
+
+def is_refusal(answer: str) -> bool:
+    """True when the model answered with (or began with) a refusal sentence in either language."""
+    folded = _fold(answer)
+    if not folded:
+        return True
+    for language in prompts.LANGUAGES:
+        sentence = _fold(prompts.refusal(language))
+        if folded.startswith(sentence) or (sentence in folded and len(folded) < 2 * len(sentence)):
+            return True
+    return False
+
+
+def select_passages(
+    passages: Sequence[Passage], model: ChatModel, language: Language, question: str
+) -> list[Passage]:
+    """Best-first passages that fit the context beside the system prompt, question and answer."""
+    budget = (
+        model.context_length
+        - ANSWER_TOKENS
+        - model.count_tokens(prompts.system_prompt(language))
+        - model.count_tokens(prompts.user_prompt(language, "", question))
+        - 64
+    )
+    chosen: list[Passage] = []
+    for passage in passages:
+        cost = model.count_tokens(prompts.passage_block(language, 0, passage.doc, passage.page, passage.text))
+        if cost > budget:
+            continue
+        chosen.append(passage)
+        budget -= cost
+    return chosen
+
+
+def build_messages(question: str, passages: Sequence[Passage], language: Language) -> list[ChatMessage]:
+    blocks = "\n\n".join(
+        prompts.passage_block(language, number, p.doc, p.page, p.text) for number, p in enumerate(passages, 1)
+    )
+    return [
+        ChatMessage("system", prompts.system_prompt(language)),
+        ChatMessage("user", prompts.user_prompt(language, blocks, question)),
+    ]

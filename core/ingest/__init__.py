@@ -1,0 +1,1 @@
+"""Turning files into chunks: PDF parsing, OCR, chunking, and the import pipeline."""

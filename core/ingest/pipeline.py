@@ -1,0 +1,220 @@
+"""The import pipeline: files → pages → chunks → vectors → store, one document at a time.
+
+Runs on the engine's import worker thread. Memory stays bounded whatever the file size: pages are
+read one at a time and chunks are embedded and written in batches of :data:`BATCH_CHUNKS`.
+
+Atomicity per document (see :mod:`core.workspace`): points go in under a fresh ``doc_id``, are
+flushed, then the manifest entry is committed, then the points of the version it replaces are
+deleted. A failure or cancel mid-document deletes the fresh points again; a kill leaves orphans
+that the next open removes. One bad file never aborts the batch: its error goes into the report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.cancel import CancelToken, ProgressSlot
+from core.datatypes import DocumentRecord, FileResult, IngestReport
+from core.embeddings import Embedder
+from core.errors import IngestError, NoTextFound, SourceMissing, StoreError
+from core.ingest.chunking import Chunk, chunk_page
+from core.ingest.ocr import OcrEngine
+from core.ingest.pdf import extract_pages, open_pdf
+from core.store import ChunkRecord, VectorStore
+from core.workspace import WorkspaceFolder, now_iso
+
+log = logging.getLogger(__name__)
+
+BATCH_CHUNKS = 32
+SUPPORTED_SUFFIXES = (".pdf",)
+_POINT_NAMESPACE = uuid.UUID("6f1c0d1e-8a55-4c3e-9a57-2f0b5e7d9c41")
+
+
+class _Cancelled(Exception):
+    """Raised inside a document when the cancel token is set; never escapes the pipeline."""
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    pages: int
+    ocr_pages: int
+    chunks: int
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def expand_paths(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str | None]]:
+    """Each file to import, or a (path, error) pair for a path that cannot be used.
+
+    Folders are searched recursively for PDFs (hidden files and folders skipped); a file named
+    explicitly is always tried, whatever its extension, so a bad file gets a specific error.
+    """
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if path.is_dir():
+            try:
+                found = sorted(
+                    p for p in path.rglob("*")
+                    if p.is_file()
+                    and p.suffix.lower() in SUPPORTED_SUFFIXES
+                    and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                )
+            except OSError as error:
+                yield path, f"{path}: cannot read the folder ({error.strerror})"
+                continue
+            yield from ((p, None) for p in found)
+        elif path.is_file():
+            yield path, None
+        elif path.exists():
+            yield path, f"{path}: not a regular file"
+        else:
+            yield path, f"{path}: the path does not exist"
+
+
+class IngestPipeline:
+    """Imports files into one open workspace. Not thread-safe: one pipeline per import call."""
+
+    def __init__(
+        self,
+        folder: WorkspaceFolder,
+        store: VectorStore,
+        embedder: Embedder,
+        ocr: OcrEngine | None,
+        progress: ProgressSlot,
+        cancel: CancelToken,
+    ) -> None:
+        self._folder = folder
+        self._store = store
+        self._embedder = embedder
+        self._ocr = ocr
+        self._progress = progress
+        self._cancel = cancel
+
+    def run(self, paths: Sequence[str | Path]) -> IngestReport:
+        items = list(expand_paths(paths))
+        self._progress.update(files_total=len(items), files_done=0, stage="reading")
+        results: list[FileResult] = []
+        for index, (path, problem) in enumerate(items):
+            if self._cancel.cancelled:
+                return IngestReport(tuple(results), cancelled=True)
+            self._progress.update(current_file=path.name, files_done=index, pages_done=0, pages_total=0)
+            result = FileResult(str(path), "failed", error=problem) if problem else self._import_file(path)
+            if result is None:  # cancelled mid-document: nothing of it was kept
+                return IngestReport(tuple(results), cancelled=True)
+            results.append(result)
+        self._progress.update(files_done=len(items), stage="idle", current_file="")
+        return IngestReport(tuple(results))
+
+    def _import_file(self, path: Path) -> FileResult | None:
+        source = str(path.resolve())
+        try:
+            sha = sha256_of(path)
+        except OSError as error:
+            return FileResult(source, "failed", error=str(SourceMissing(f"{path}: cannot read the file ({error.strerror})")))
+        previous = self._folder.find_by_source(source)
+        if previous is not None and previous.sha256 == sha:
+            return FileResult(source, "unchanged", previous.pages, previous.ocr_pages, previous.chunks)
+        same_content = self._folder.find_by_sha(sha)
+        if previous is None and same_content is not None:
+            return FileResult(source, "unchanged", same_content.pages, same_content.ocr_pages, same_content.chunks)
+
+        doc_id = uuid.uuid4().hex
+        try:
+            outcome = self._write_document(path, doc_id)
+        except _Cancelled:
+            self._discard(doc_id)
+            return None
+        except IngestError as error:
+            self._discard(doc_id)
+            return FileResult(source, "failed", error=str(error))
+        except StoreError as error:
+            self._discard(doc_id)
+            return FileResult(source, "failed", error=str(error))
+        except Exception as error:  # one bad file never aborts the batch
+            log.exception("event=ingest_failed path=%s", path)
+            self._discard(doc_id)
+            return FileResult(source, "failed", error=f"{path.name}: unexpected error while importing ({error})")
+
+        record = DocumentRecord(
+            doc_id=doc_id,
+            file_name=path.name,
+            source_path=source,
+            sha256=sha,
+            pages=outcome.pages,
+            ocr_pages=outcome.ocr_pages,
+            chunks=outcome.chunks,
+            imported=now_iso(),
+        )
+        self._progress.update(stage="writing")
+        self._folder.commit(add=record, remove=[previous.doc_id] if previous else [])
+        if previous is not None:
+            self._store.delete_documents([previous.doc_id])
+            self._store.flush()
+        status = "replaced" if previous is not None else "added"
+        log.info("event=ingested path=%s status=%s pages=%d chunks=%d", path, status, outcome.pages, outcome.chunks)
+        return FileResult(source, status, outcome.pages, outcome.ocr_pages, outcome.chunks)
+
+    def _write_document(self, path: Path, doc_id: str) -> _Outcome:
+        document = open_pdf(path)
+        try:
+            self._progress.update(pages_total=document.page_count, stage="reading")
+            pages = ocr_pages = written = 0
+            batch: list[tuple[Chunk, bool]] = []
+            for page in extract_pages(document, self._ocr):
+                if self._cancel.cancelled:
+                    raise _Cancelled
+                pages += 1
+                ocr_pages += page.method in ("ocr", "mixed")
+                batch.extend((chunk, page.method != "text") for chunk in chunk_page(page.number, page.text))
+                self._progress.update(pages_done=pages, stage="ocr" if page.method != "text" else "reading")
+                if len(batch) >= BATCH_CHUNKS:
+                    written += self._write_batch(doc_id, path.name, batch, written)
+                    batch = []
+            if batch:
+                written += self._write_batch(doc_id, path.name, batch, written)
+        finally:
+            document.close()
+        if written == 0:
+            reason = "no text layer and OCR found nothing" if self._ocr is not None else "no text layer (OCR is off)"
+            raise NoTextFound(f"{path.name}: no text could be extracted ({reason})")
+        self._store.flush()
+        return _Outcome(pages, ocr_pages, written)
+
+    def _write_batch(self, doc_id: str, file_name: str, chunks: list[tuple[Chunk, bool]], first_index: int) -> int:
+        if self._cancel.cancelled:
+            raise _Cancelled
+        self._progress.update(stage="embedding")
+        vectors = self._embedder.embed_passages([chunk.text for chunk, _ in chunks])
+        records = [
+            ChunkRecord(
+                point_id=str(uuid.uuid5(_POINT_NAMESPACE, f"{doc_id}:{first_index + i}")),
+                doc_id=doc_id,
+                file_name=file_name,
+                page=chunk.page,
+                span=chunk.span,
+                text=chunk.text,
+                ocr=from_ocr,
+                vector=vector,
+            )
+            for i, ((chunk, from_ocr), vector) in enumerate(zip(chunks, vectors))
+        ]
+        self._store.upsert(records)
+        return len(records)
+
+    def _discard(self, doc_id: str) -> None:
+        try:
+            self._store.delete_documents([doc_id])
+            self._store.flush()
+        except StoreError:
+            log.exception("event=discard_failed doc_id=%s (orphans are removed at next open)", doc_id)

@@ -1,0 +1,52 @@
+"""A fake chat model for fast tests and GUI tests: it answers from the passages it is given.
+
+It picks the numbered passage sharing most words with the question and answers with that
+passage's first sentence and its marker ``[n]``, or refuses with the prompt's refusal sentence when
+no passage shares a word. Deterministic and instant; never used outside tests unless asked for.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from typing import Literal
+
+from core.cancel import CancelToken
+from core.llm import ChatMessage
+
+_PASSAGE = re.compile(r"^\[(\d+)\][^\n]*\n(.*?)(?=^\[\d+\]|\Z)", re.S | re.M)
+_WORD = re.compile(r"[A-Za-z0-9]{3,}|[\u4e00-\u9fff]{2}")
+
+
+class ScriptedChatModel:
+    device: Literal["cpu", "cuda"] = "cpu"
+    context_length = 4096
+
+    def __init__(self, refusal: str = "NOT_FOUND", delay_s: float = 0.0) -> None:
+        self._refusal = refusal
+        self._delay_s = delay_s
+
+    def count_tokens(self, text: str) -> int:
+        return max(1, len(text) // 3)
+
+    def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int, cancel: CancelToken) -> Iterator[str]:
+        import time
+
+        prompt = messages[-1].content
+        question = prompt.rsplit("\n", 1)[-1]
+        best, best_overlap = None, 0
+        for number, body in _PASSAGE.findall(prompt):
+            overlap = len(set(_WORD.findall(question.lower())) & set(_WORD.findall(body.lower())))
+            if overlap > best_overlap:
+                best, best_overlap = (int(number), body.strip()), overlap
+        if best is None:
+            answer = self._refusal
+        else:
+            sentence = re.split(r"(?<=[。！？.!?])\s*", best[1], maxsplit=1)[0]
+            answer = f"{sentence} [{best[0]}]"
+        for word in re.findall(r"\S+\s*|\s+", answer):
+            if cancel.cancelled:
+                return
+            if self._delay_s:
+                time.sleep(self._delay_s)
+            yield word

@@ -1,0 +1,43 @@
+"""Prompt templates, one folder per answer language under ``resources/prompts/<lang>/``.
+
+Each language has the same files with the same named placeholders (a test checks it):
+``system.txt`` ({refusal}), ``user.txt`` ({passages}, {question}), ``passage.txt`` ({number},
+{document}, {page}, {text}) and ``refusal.txt`` (the fixed sentence that means "not in your
+documents"). Templates are read once and cached; any thread may call.
+"""
+
+from __future__ import annotations
+
+import functools
+import string
+
+from core.datatypes import Language
+from core.paths import resource_path
+
+LANGUAGES: tuple[Language, ...] = ("en", "zh")
+TEMPLATES = ("system", "user", "passage", "refusal")
+
+
+@functools.cache
+def template(language: Language, name: str) -> str:
+    return resource_path("prompts", language, f"{name}.txt").read_text(encoding="utf-8").strip()
+
+
+def placeholders(text: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field}
+
+
+def refusal(language: Language) -> str:
+    return template(language, "refusal")
+
+
+def system_prompt(language: Language) -> str:
+    return template(language, "system").format(refusal=refusal(language))
+
+
+def passage_block(language: Language, number: int, document: str, page: int, text: str) -> str:
+    return template(language, "passage").format(number=number, document=document, page=page, text=text)
+
+
+def user_prompt(language: Language, passages: str, question: str) -> str:
+    return template(language, "user").format(passages=passages, question=question)

@@ -1,0 +1,141 @@
+"""The embedded store: one Qdrant Edge shard per workspace (``qdrant-edge-py``).
+
+Each point has a named dense vector ``dense`` (cosine) and a sparse vector ``bm25`` (Qdrant
+Edge's own BM25 model, multilingual tokenizer, IDF modifier) so that keyword search can be added
+without re-importing. Payload: doc_id, file name, 1-based page, span start/end, text, ocr flag.
+
+Not thread-safe: the engine serialises calls with a per-workspace lock.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from core.datatypes import Span
+from core.errors import DependencyMissing, DiskFull, StoreError
+from core.store import ChunkRecord, StoredHit
+
+log = logging.getLogger(__name__)
+
+DENSE = "dense"
+SPARSE = "bm25"
+_SCROLL_PAGE = 1024
+
+
+def _qdrant_edge() -> Any:
+    try:
+        import qdrant_edge
+    except ImportError as error:  # pragma: no cover - qdrant-edge-py is a core dependency
+        raise DependencyMissing("qdrant-edge-py is not installed: pip install qdrant-edge-py") from error
+    return qdrant_edge
+
+
+class EdgeStore:
+    """A Qdrant Edge shard in a folder, created on first open."""
+
+    def __init__(self, path: Path, dimension: int) -> None:
+        qe = _qdrant_edge()
+        self._qe = qe
+        self._dimension = dimension
+        config = qe.EdgeConfig(
+            vectors={DENSE: qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine)},
+            sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+        )
+        try:
+            if path.is_dir() and any(path.iterdir()):
+                self._shard = qe.EdgeShard.load(str(path), config)
+            else:
+                self._shard = qe.EdgeShard.create(str(path), config)
+        except Exception as error:  # the binding raises plain exceptions
+            raise StoreError(f"cannot open the index at {path}: {error}") from error
+        self._bm25 = qe.Bm25(qe.Bm25Config(tokenizer=qe.TokenizerType.Multilingual))
+
+    def upsert(self, chunks: Sequence[ChunkRecord]) -> None:
+        qe = self._qe
+        points = [
+            qe.Point(
+                id=chunk.point_id,
+                vector={DENSE: list(map(float, chunk.vector)), SPARSE: self._bm25.embed_document(chunk.text)},
+                payload={
+                    "doc_id": chunk.doc_id,
+                    "file_name": chunk.file_name,
+                    "page": chunk.page,
+                    "start": chunk.span.start,
+                    "end": chunk.span.end,
+                    "text": chunk.text,
+                    "ocr": chunk.ocr,
+                },
+            )
+            for chunk in chunks
+        ]
+        self._apply(qe.UpdateOperation.upsert_points(points))
+
+    def delete_documents(self, doc_ids: Sequence[str]) -> None:
+        if not doc_ids:
+            return
+        qe = self._qe
+        condition = qe.FieldCondition(key="doc_id", match=qe.MatchAny(any=list(doc_ids)))
+        self._apply(qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=[condition])))
+
+    def search(self, vector: Sequence[float], limit: int) -> list[StoredHit]:
+        qe = self._qe
+        request = qe.QueryRequest(
+            limit=limit,
+            query=qe.Query.Nearest(list(map(float, vector)), using=DENSE),
+            with_payload=True,
+        )
+        return [self._hit(point.payload or {}, point.score) for point in self._shard.query(request)]
+
+    def chunk_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        offset = None
+        while True:
+            request = self._qe.ScrollRequest(
+                offset=offset, limit=_SCROLL_PAGE, with_payload=["doc_id"], with_vector=False
+            )
+            records, offset = self._shard.scroll(request)
+            for record in records:
+                doc_id = str((record.payload or {}).get("doc_id", ""))
+                counts[doc_id] = counts.get(doc_id, 0) + 1
+            if offset is None:
+                return counts
+
+    def count(self) -> int:
+        return int(self._shard.count(self._qe.CountRequest(exact=True)))
+
+    def flush(self) -> None:
+        self._shard.flush()
+
+    def close(self) -> None:
+        try:
+            self._shard.flush()
+        finally:
+            self._shard.close()
+
+    def _apply(self, operation: Any) -> None:
+        try:
+            self._shard.update(operation)
+        except OSError as error:
+            if error.errno == errno.ENOSPC:
+                raise DiskFull("the disk is full: the index could not be written") from error
+            raise StoreError(f"the index could not be written: {error}") from error
+        except Exception as error:
+            if "No space left" in str(error):
+                raise DiskFull("the disk is full: the index could not be written") from error
+            raise StoreError(f"the index could not be written: {error}") from error
+
+    @staticmethod
+    def _hit(payload: dict[str, Any], score: float) -> StoredHit:
+        return StoredHit(
+            doc_id=str(payload["doc_id"]),
+            file_name=str(payload["file_name"]),
+            page=int(payload["page"]),
+            span=Span(int(payload["start"]), int(payload["end"])),
+            text=str(payload["text"]),
+            ocr=bool(payload.get("ocr", False)),
+            score=float(score),
+        )
