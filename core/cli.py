@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for embedding and the chat model")
     parser.add_argument("--gpu-layers", type=int, default=None, help="layers to offload to the GPU (default: all that fit; 0: CPU)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr too")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 

@@ -28,8 +28,10 @@ from core.datatypes import (
     AnswerEvent,
     AnswerFailed,
     AskRequest,
+    Device,
     DocumentRecord,
     IngestReport,
+    Language,
     Passage,
     SearchRequest,
     SourcesFound,
@@ -288,21 +290,20 @@ class Engine:
     def _generate(
         self,
         question: str,
-        language: str,
+        language: Language,
         passages: list[Passage],
         model: ChatModel,
         cancel: CancelToken,
         started: float,
         retrieval_s: float,
     ) -> Iterator[AnswerEvent]:
-        lang = "zh" if language == "zh" else "en"
         citation_filter = answering.CitationFilter(len(passages))
         pieces: list[str] = []
         first_token_at = 0.0
         tokens = 0
         try:
             for piece in model.stream(
-                answering.build_messages(question, passages, lang), max_tokens=answering.ANSWER_TOKENS, cancel=cancel
+                answering.build_messages(question, passages, language), max_tokens=answering.ANSWER_TOKENS, cancel=cancel
             ):
                 tokens += 1
                 if not first_token_at:
@@ -330,11 +331,11 @@ class Engine:
         )
         text = answering.tidy("".join(pieces))
         if not cancel.cancelled and answering.is_refusal(text):
-            yield self._refusal(question, lang, passages, timings, device=model.device)
+            yield self._refusal(question, language, passages, timings, device=model.device)
             return
         yield AnswerDone(
             question=question,
-            language=lang,
+            language=language,
             answer=text,
             refused=False,
             citations=answering.citations_of(text, passages),
@@ -345,18 +346,22 @@ class Engine:
         )
 
     def _refusal(
-        self, question: str, language: str, passages: Sequence[Passage], timings: Timings, device: str = "cpu"
+        self,
+        question: str,
+        language: Language,
+        passages: Sequence[Passage],
+        timings: Timings,
+        device: Device = "cpu",
     ) -> AnswerDone:
-        lang = "zh" if language == "zh" else "en"
         return AnswerDone(
             question=question,
-            language=lang,
-            answer=prompts.refusal(lang),
+            language=language,
+            answer=prompts.refusal(language),
             refused=True,
             citations=(),
             passages=tuple(passages),
             timings=timings,
-            device="cuda" if device == "cuda" else "cpu",
+            device=device,
         )
 
     # --- life cycle -----------------------------------------------------------------------------

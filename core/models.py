@@ -69,7 +69,7 @@ def _stamp_matches(path: Path, spec: ChatModelSpec) -> bool:
         stat = path.stat()
     except (OSError, ValueError):
         return False
-    return stamp == {"sha256": spec.sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    return bool(stamp == {"sha256": spec.sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
 
 
 def _write_stamp(path: Path, spec: ChatModelSpec) -> None:

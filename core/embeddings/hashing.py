@@ -21,7 +21,7 @@ class HashingEmbedder:
 
     def _vector(self, text: str) -> list[float]:
         tokens = [t.lower() for t in _TOKEN.findall(text)]
-        features = tokens + [a + b for a, b in zip(tokens, tokens[1:])]
+        features = tokens + [a + b for a, b in zip(tokens, tokens[1:], strict=False)]
         vector = [0.0] * self.dimension
         for feature in features:
             digest = hashlib.blake2b(feature.encode(), digest_size=4).digest()

@@ -59,7 +59,7 @@ class RapidOcrEngine:
         if result is None or result.txts is None:
             return []
         lines = []
-        for text, score, box in zip(result.txts, result.scores, result.boxes):
+        for text, score, box in zip(result.txts, result.scores, result.boxes, strict=True):
             if score < self.MIN_CONFIDENCE or not str(text).strip():
                 continue
             xs = [float(p[0]) for p in box]

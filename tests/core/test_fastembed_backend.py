@@ -56,7 +56,7 @@ def _make_model_folder(folder: Path) -> Path:
 
 
 def _cosine(a: list[float], b: list[float]) -> float:
-    return sum(x * y for x, y in zip(a, b)) / math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))
+    return sum(x * y for x, y in zip(a, b, strict=True)) / math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))
 
 
 def test_local_onnx_folder_embeds_without_network(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ import pytest
 
 from core.cancel import CancelToken, ProgressSlot
 from core.datatypes import SearchRequest
-
 from tests.core import pdfs
 
 ENGLISH = [

@@ -8,7 +8,6 @@ import pytest
 
 from core import Engine
 from core.datatypes import SearchRequest
-
 from tests.conftest import SAMPLES
 from tests.core import pdfs
 
