@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from pathlib import Path
 from core.cancel import CancelToken, ProgressSlot
 from core.datatypes import DocumentRecord, FileResult, FileStatus, IngestReport
 from core.embeddings import Embedder
-from core.errors import IngestError, NoTextFound, SourceMissing, StoreError
+from core.errors import DiskFull, IngestError, NoTextFound, SourceMissing, StoreError
 from core.ingest.chunking import Chunk, chunk_page
 from core.ingest.ocr import OcrEngine
 from core.ingest.pdf import extract_pages, open_pdf
@@ -31,6 +32,9 @@ from core.workspace import WorkspaceFolder, now_iso
 log = logging.getLogger(__name__)
 
 BATCH_CHUNKS = 32
+#: Below this much free space an import stops before writing: Qdrant Edge writes through memory
+#: maps, and a memory-mapped write on a full disk kills the process (SIGBUS) instead of raising.
+MIN_FREE_BYTES = 64 * 1024 * 1024
 SUPPORTED_SUFFIXES = (".pdf",)
 _POINT_NAMESPACE = uuid.UUID("6f1c0d1e-8a55-4c3e-9a57-2f0b5e7d9c41")
 
@@ -80,6 +84,16 @@ def expand_paths(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str | None
             yield path, f"{path}: not a regular file"
         else:
             yield path, f"{path}: the path does not exist"
+
+
+def ensure_free_space(path: Path, needed: int = MIN_FREE_BYTES) -> None:
+    """Raise :class:`DiskFull` before a write when the disk holding ``path`` is nearly full."""
+    free = shutil.disk_usage(path).free
+    if free < needed:
+        raise DiskFull(
+            f"the disk holding {path} is full ({free / 2**20:.0f} MB free; importing needs at least "
+            f"{needed / 2**20:.0f} MB): free some space and import again"
+        )
 
 
 class IngestPipeline:
@@ -135,10 +149,7 @@ class IngestPipeline:
         except _Cancelled:
             self._discard(doc_id)
             return None
-        except IngestError as error:
-            self._discard(doc_id)
-            return FileResult(source, "failed", error=str(error))
-        except StoreError as error:
+        except (IngestError, StoreError) as error:
             self._discard(doc_id)
             return FileResult(source, "failed", error=str(error))
         except Exception as error:  # one bad file never aborts the batch
@@ -157,7 +168,11 @@ class IngestPipeline:
             imported=now_iso(),
         )
         self._progress.update(stage="writing")
-        self._folder.commit(add=record, remove=[previous.doc_id] if previous else [])
+        try:
+            self._folder.commit(add=record, remove=[previous.doc_id] if previous else [])
+        except (OSError, StoreError) as error:  # e.g. the disk filled up at the commit point
+            self._discard(doc_id)
+            return FileResult(source, "failed", error=f"{path.name}: {error}")
         if previous is not None:
             self._store.delete_documents([previous.doc_id])
             self._store.flush()
@@ -194,6 +209,7 @@ class IngestPipeline:
     def _write_batch(self, doc_id: str, file_name: str, chunks: list[tuple[Chunk, bool]], first_index: int) -> int:
         if self._cancel.cancelled:
             raise _Cancelled
+        ensure_free_space(self._folder.path)
         self._progress.update(stage="embedding")
         vectors = self._embedder.embed_passages([chunk.text for chunk, _ in chunks])
         records = [

@@ -113,3 +113,39 @@ def test_pipeline_writes_in_bounded_batches(fake_engine, tmp_path: Path, monkeyp
     fake_engine.create_workspace("w")
     fake_engine.ingest("w", [pdfs.many_pages_pdf(tmp_path / "p.pdf", 40)])
     assert len(sizes) >= 3 and max(sizes) < pipeline.BATCH_CHUNKS + 20
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path):
+    """A real 80 MB filesystem (tmpfs), so the disk can really fill up. Needs root to mount."""
+    mount_point = tmp_path / "tiny-disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=80M", "tmpfs", str(mount_point)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small filesystem here (needs root): {mounted.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def test_a_full_disk_fails_the_import_cleanly_and_loses_nothing(tiny_disk: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from core import Engine
+    from core.embeddings.hashing import HashingEmbedder
+
+    first = pdfs.text_pdf(tmp_path / "a.pdf", ["Herons and egrets wade in shallow water."])
+    big = pdfs.many_pages_pdf(tmp_path / "b.pdf", 100)
+    with Engine.create(tiny_disk / "data", embedder=HashingEmbedder(), ocr=None) as engine:
+        engine.create_workspace("w")
+        assert engine.ingest("w", [first]).files[0].status == "added"
+        filler = tiny_disk / "filler"
+        with open(filler, "wb") as handle:
+            handle.write(b"\0" * (shutil.disk_usage(tiny_disk).free - 8 * 2**20))
+        (result,) = engine.ingest("w", [big]).files
+        assert result.status == "failed" and "disk holding" in result.error and "is full" in result.error
+        assert [d.file_name for d in engine.documents("w")] == ["a.pdf"]
+        filler.unlink()
+        assert engine.ingest("w", [big]).files[0].status == "added"  # works again once space is freed

@@ -166,3 +166,31 @@ def test_permission_error_while_reading_is_reported(fake_engine, tmp_path: Path,
     fake_engine.create_workspace("w")
     (result,) = fake_engine.ingest("w", [pdf]).files
     assert result.status == "failed" and "cannot read the file (Permission denied)" in result.error
+
+
+def test_disk_full_at_the_commit_point_loses_nothing(fake_engine, tmp_path: Path, monkeypatch) -> None:
+    """ENOSPC while writing the manifest: the file fails with a clear reason, earlier documents stay."""
+    import errno
+    import os
+
+    import core.workspace as workspace
+
+    first = pdfs.text_pdf(tmp_path / "a.pdf", ["A first document about herons and egrets."])
+    second = pdfs.text_pdf(tmp_path / "b.pdf", ["A second document about kingfishers."])
+    fake_engine.create_workspace("w")
+    fake_engine.ingest("w", [first])
+    real_replace = os.replace
+
+    def full_disk(src, dst):
+        if str(dst).endswith("manifest.json"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(workspace.os, "replace", full_disk)
+    (result,) = fake_engine.ingest("w", [second]).files
+    assert result.status == "failed" and "disk is full" in result.error
+    monkeypatch.setattr(workspace.os, "replace", real_replace)
+    (kept,) = fake_engine.documents("w")
+    assert kept.file_name == "a.pdf"
+    assert set(fake_engine._workspace("w").store.chunk_counts()) == {kept.doc_id}
+    assert not list((fake_engine.data_dir / "workspaces" / "w").glob("*.tmp"))

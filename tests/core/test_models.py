@@ -108,3 +108,34 @@ def test_llama_model_streams_on_the_detected_device(models_dir: Path) -> None:
     cancel.cancel()
     assert list(model.stream([ChatMessage("user", "Count to 100")], max_tokens=64, cancel=cancel)) == []
     model.close()
+
+
+def test_gpu_initialisation_failure_falls_back_to_the_cpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No GPU here: the CUDA build's failure is simulated at the native constructor."""
+    from core.llm import llama
+
+    calls: list[int] = []
+
+    def create(self, llama_cpp, gpu_layers: int) -> object:
+        calls.append(gpu_layers)
+        if gpu_layers != 0:
+            raise ValueError("ggml_cuda_init: failed to initialize CUDA: no CUDA-capable device is detected")
+        return object()
+
+    model_file = tmp_path / "m.gguf"
+    model_file.write_bytes(b"GGUF")
+    monkeypatch.setattr(llama, "gpu_offload_supported", lambda: True)
+    monkeypatch.setattr(llama.LlamaCppModel, "_create", create)
+    model = llama.LlamaCppModel(model_file)
+    model.load()
+    assert calls == [-1, 0] and model.device == "cpu"
+
+
+def test_a_model_that_cannot_load_on_the_cpu_is_reported_as_corrupt(tmp_path: Path) -> None:
+    pytest.importorskip("llama_cpp")
+    from core.llm.llama import LlamaCppModel
+
+    bogus = tmp_path / "bogus.gguf"
+    bogus.write_bytes(b"this is not a gguf file" * 100)
+    with pytest.raises(ModelCorrupt, match="cannot be loaded"):
+        LlamaCppModel(bogus, gpu_layers=0).load()
