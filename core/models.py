@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import DiskFull, ModelCorrupt, ModelMissing
+from core.fileio import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -77,14 +78,6 @@ def _write_stamp(path: Path, spec: ChatModelSpec) -> None:
     _stamp_path(path).write_text(
         json.dumps({"sha256": spec.sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}), encoding="utf-8"
     )
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(8 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def part_files(spec: ChatModelSpec) -> list[Path]:

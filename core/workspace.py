@@ -17,7 +17,6 @@ Not thread-safe by itself: the engine serialises writers with its own lock.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import re
@@ -31,13 +30,13 @@ from typing import IO, Any
 
 from core.datatypes import DocumentRecord
 from core.errors import (
-    DiskFull,
     InvalidWorkspaceName,
     WorkspaceExists,
     WorkspaceIncompatible,
     WorkspaceLocked,
     WorkspaceNotFound,
 )
+from core.fileio import write_json_atomic
 
 SCHEMA_VERSION = 1
 MAX_NAME_LENGTH = 64
@@ -63,25 +62,6 @@ def validate_name(name: str) -> str:
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON so that a reader (or a crash) sees either the old file or the new one."""
-    tmp: Path | None = None
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        tmp = Path(tmp_name)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False, indent=1)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as error:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
-        if error.errno == errno.ENOSPC:
-            raise DiskFull(f"the disk is full: could not write {path}") from error
-        raise
 
 
 class _FileLock:

@@ -11,7 +11,6 @@ that the next open removes. One bad file never aborts the batch: its error goes 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 import uuid
@@ -23,6 +22,7 @@ from core.cancel import CancelToken, ProgressSlot
 from core.datatypes import DocumentRecord, FileResult, FileStatus, IngestReport
 from core.embeddings import Embedder
 from core.errors import DiskFull, IngestError, NoTextFound, SourceMissing, StoreError
+from core.fileio import sha256_file
 from core.ingest.chunking import Chunk, chunk_page
 from core.ingest.ocr import OcrEngine
 from core.ingest.pdf import extract_pages, open_pdf
@@ -48,14 +48,6 @@ class _Outcome:
     pages: int
     ocr_pages: int
     chunks: int
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def expand_paths(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str | None]]:
@@ -133,7 +125,7 @@ class IngestPipeline:
     def _import_file(self, path: Path) -> FileResult | None:
         source = str(path.resolve())
         try:
-            sha = sha256_of(path)
+            sha = sha256_file(path)
         except OSError as error:
             return FileResult(source, "failed", error=str(SourceMissing(f"{path}: cannot read the file ({error.strerror})")))
         previous = self._folder.find_by_source(source)

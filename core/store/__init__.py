@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from core.datatypes import Span
 
@@ -28,9 +28,17 @@ class ChunkRecord:
     vector: Sequence[float]
 
 
+SearchMode = Literal["dense", "sparse", "hybrid-rrf", "hybrid-dbsf"]
+
+
 @dataclass(frozen=True)
 class StoredHit:
-    """A search hit: the stored chunk (without its vector) and its score."""
+    """A search hit: the stored chunk (without its vector), its rank score and its similarity.
+
+    ``score`` orders the results (cosine, BM25 or a fused score, by search mode); ``similarity``
+    is always the cosine between the query and the chunk's dense vector, so relevance decisions
+    (refusal) use one scale whatever the ranking method.
+    """
 
     doc_id: str
     file_name: str
@@ -39,6 +47,7 @@ class StoredHit:
     text: str
     ocr: bool
     score: float
+    similarity: float
 
 
 class VectorStore(Protocol):
@@ -50,8 +59,8 @@ class VectorStore(Protocol):
     def delete_documents(self, doc_ids: Sequence[str]) -> None:
         """Remove every chunk of the given documents."""
 
-    def search(self, vector: Sequence[float], limit: int) -> list[StoredHit]:
-        """The ``limit`` nearest chunks to ``vector``, best first."""
+    def search(self, vector: Sequence[float], text: str, limit: int, mode: SearchMode) -> list[StoredHit]:
+        """The ``limit`` best chunks for a query (its dense ``vector`` and its ``text``), best first."""
 
     def chunk_counts(self) -> dict[str, int]:
         """Number of stored chunks per doc_id (used to find orphans after a crash)."""

@@ -17,13 +17,17 @@ from typing import Any
 
 from core.datatypes import Span
 from core.errors import DependencyMissing, DiskFull, StoreError
-from core.store import ChunkRecord, StoredHit
+from core.store import ChunkRecord, SearchMode, StoredHit
 
 log = logging.getLogger(__name__)
 
 DENSE = "dense"
 SPARSE = "bm25"
 _SCROLL_PAGE = 1024
+#: Hybrid search fetches this many times the wanted results from each of dense and BM25 first.
+PREFETCH_FACTOR = 4
+MIN_PREFETCH = 40
+RRF_K = 60
 
 
 def _qdrant_edge() -> Any:
@@ -81,14 +85,26 @@ class EdgeStore:
         condition = qe.FieldCondition(key="doc_id", match=qe.MatchAny(any=list(doc_ids)))
         self._apply(qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=[condition])))
 
-    def search(self, vector: Sequence[float], limit: int) -> list[StoredHit]:
+    def search(self, vector: Sequence[float], text: str, limit: int, mode: SearchMode = "hybrid-rrf") -> list[StoredHit]:
         qe = self._qe
-        request = qe.QueryRequest(
-            limit=limit,
-            query=qe.Query.Nearest(list(map(float, vector)), using=DENSE),
-            with_payload=True,
-        )
-        return [self._hit(point.payload or {}, point.score) for point in self._shard.query(request)]
+        dense = list(map(float, vector))
+        dense_query = qe.Query.Nearest(dense, using=DENSE)
+        sparse_query = qe.Query.Nearest(self._bm25.embed_query(text), using=SPARSE)
+        if mode == "dense":
+            request = qe.QueryRequest(limit=limit, query=dense_query, with_payload=True, with_vector=[DENSE])
+        elif mode == "sparse":
+            request = qe.QueryRequest(limit=limit, query=sparse_query, with_payload=True, with_vector=[DENSE])
+        else:
+            depth = max(limit * PREFETCH_FACTOR, MIN_PREFETCH)
+            fusion = qe.Fusion.Rrf(k=RRF_K) if mode == "hybrid-rrf" else qe.Fusion.Dbsf()
+            request = qe.QueryRequest(
+                limit=limit,
+                prefetches=[qe.Prefetch(limit=depth, query=dense_query), qe.Prefetch(limit=depth, query=sparse_query)],
+                query=fusion,
+                with_payload=True,
+                with_vector=[DENSE],
+            )
+        return [self._hit(point, dense) for point in self._shard.query(request)]
 
     def chunk_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -129,7 +145,11 @@ class EdgeStore:
             raise StoreError(f"the index could not be written: {error}") from error
 
     @staticmethod
-    def _hit(payload: dict[str, Any], score: float) -> StoredHit:
+    def _hit(point: Any, query: list[float]) -> StoredHit:
+        payload = point.payload or {}
+        vectors = point.vector if isinstance(point.vector, dict) else {}
+        stored = vectors.get(DENSE)
+        similarity = sum(a * b for a, b in zip(stored, query, strict=True)) if stored else 0.0
         return StoredHit(
             doc_id=str(payload["doc_id"]),
             file_name=str(payload["file_name"]),
@@ -137,5 +157,6 @@ class EdgeStore:
             span=Span(int(payload["start"]), int(payload["end"])),
             text=str(payload["text"]),
             ocr=bool(payload.get("ocr", False)),
-            score=float(score),
+            score=float(point.score),
+            similarity=float(similarity),
         )

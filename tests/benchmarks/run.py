@@ -134,7 +134,7 @@ def bench_search(work: Path, sizes: list[int], queries: int = 200) -> None:
         latencies, brute = [], []
         for q in probe:
             started = time.perf_counter()
-            store.search(q.tolist(), 10)
+            store.search(q.tolist(), "", 10, "dense")
             latencies.append(time.perf_counter() - started)
             started = time.perf_counter()
             np.argpartition(-(vectors @ q), 10)[:10]

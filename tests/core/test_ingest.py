@@ -162,7 +162,7 @@ def test_permission_error_while_reading_is_reported(fake_engine, tmp_path: Path,
         raise PermissionError(13, "Permission denied", str(path))
 
     pdf = pdfs.text_pdf(tmp_path / "locked.pdf", ENGLISH)
-    monkeypatch.setattr(pipeline, "sha256_of", denied)
+    monkeypatch.setattr(pipeline, "sha256_file", denied)
     fake_engine.create_workspace("w")
     (result,) = fake_engine.ingest("w", [pdf]).files
     assert result.status == "failed" and "cannot read the file (Permission denied)" in result.error

