@@ -16,6 +16,7 @@ from core.llm import ChatMessage
 
 _PASSAGE = re.compile(r"^\[(\d+)\][^\n]*\n(.+)$", re.S)
 _WORD = re.compile(r"[A-Za-z0-9]{3,}|[\u4e00-\u9fff]{2}")
+_STOPWORDS = frozenset("the and was were what when who whom how did does for with from this that are its which".split())
 
 
 class ScriptedChatModel:
@@ -37,7 +38,7 @@ class ScriptedChatModel:
         best, best_overlap = None, 0
         blocks = (_PASSAGE.match(block) for block in prompt.split("\n\n"))
         for number, body in (match.groups() for match in blocks if match):
-            overlap = len(set(_WORD.findall(question.lower())) & set(_WORD.findall(body.lower())))
+            overlap = len((set(_WORD.findall(question.lower())) & set(_WORD.findall(body.lower()))) - _STOPWORDS)
             if overlap > best_overlap:
                 best, best_overlap = (int(number), body.strip()), overlap
         if best is None:

@@ -1,0 +1,96 @@
+"""The eval harness on a small kit generated in the test (same format as ../shared/eval)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core import evaluate
+from core.cancel import CancelToken
+
+from tests.conftest import REPO
+from tests.core import pdfs
+
+
+def make_kit(root: Path) -> Path:
+    (root / "docs").mkdir(parents=True)
+    pdfs.text_pdf(root / "docs" / "bridge.pdf", [
+        "The Marlow Bridge was completed in 1832 and spans the river Thames.",
+        "The bridge was restored in 2019 at a cost of 4,500,000 pounds.",
+    ])
+    pdfs.text_pdf(root / "docs" / "tea.pdf", ["青石镇茶叶合作社成立于2009年，位于云岭山脚下。"], fontname="china-s")
+    questions = [
+        {"id": "q1", "lang": "en", "question": "When was the Marlow Bridge restored and what did it cost?", "answerable": True,
+         "gold": [{"doc": "bridge.pdf", "pages": [2]}], "answers": ["4500000"], "kind": "born-digital"},
+        {"id": "q2", "lang": "zh", "question": "青石镇茶叶合作社成立于哪一年？", "answerable": True,
+         "gold": [{"doc": "tea.pdf", "pages": [1]}], "answers": ["2009年"], "kind": "born-digital"},
+        {"id": "q3", "lang": "en", "question": "Who designed the Sydney Opera House roof shells?", "answerable": False,
+         "gold": [], "answers": [], "kind": "born-digital"},
+        {"id": "q4", "lang": "en", "question": "When was the Marlow Bridge completed?", "answerable": True,
+         "gold": [{"doc": "bridge_scan.pdf", "pages": [9]}], "alt_gold": [{"doc": "bridge.pdf", "pages": [1]}],
+         "answers": ["1832"], "kind": "scanned"},
+    ]
+    (root / "questions.jsonl").write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in questions) + "\n")
+    return root
+
+
+def test_normalisation_folds_width_case_spaces_and_thousands() -> None:
+    assert evaluate.normalise("１，２３４ Yuan") == evaluate.normalise("1234 yuan")
+    assert evaluate.is_correct("It cost 4,500,000 pounds [2].", ["4500000"])
+    assert evaluate.is_correct("成立于 2009 年 [1]", ["2009年"])
+    assert not evaluate.is_correct("It opened in 1833.", ["1832"])
+    assert evaluate.is_correct("anything", []) is None
+
+
+def test_stratified_sample_covers_every_group(tmp_path: Path) -> None:
+    questions = evaluate.load_questions(make_kit(tmp_path / "kit"))
+    sample = evaluate.stratified_sample(questions, 4)
+    assert {(q.lang, q.kind, q.answerable) for q in sample} == {(q.lang, q.kind, q.answerable) for q in questions}
+    assert len({(q.lang, q.kind, q.answerable) for q in evaluate.stratified_sample(questions, 2)}) == 2
+    alt = next(q for q in questions if q.id == "q4")
+    assert ("bridge.pdf", 1) in alt.gold and ("bridge_scan.pdf", 9) in alt.gold
+
+
+def test_scores_with_the_scripted_model(fake_engine, tmp_path: Path) -> None:
+    report = evaluate.run_eval(fake_engine, make_kit(tmp_path / "kit"), retrieval_only=False, limit=None,
+                               top_k=3, cancel=CancelToken())
+    overall = report["scores"]["overall"]
+    assert overall["questions"] == 4 and overall["answerable"] == 3
+    assert overall["recall@10"] == 1.0 and overall["recall@1"] is not None
+    assert overall["refusal_rate"] == 1.0  # the unanswerable question is refused
+    assert overall["citation_recall"] is not None and 0 <= overall["citation_precision"] <= 1
+    assert set(report["scores"]) >= {"overall", "lang=en", "lang=zh", "kind=born-digital", "kind=scanned"}
+    json_path, md_path = evaluate.write_results(report, tmp_path / "out")
+    assert json.loads(json_path.read_text())["scores"]["overall"] == overall
+    assert "| overall |" in md_path.read_text()
+
+
+def test_cli_eval_retrieval_only_caches_the_import(tmp_path: Path, data_dir: Path, real_embedder) -> None:
+    kit = make_kit(tmp_path / "kit")
+
+    def run() -> dict:
+        result = subprocess.run(
+            [sys.executable, "-m", "core", "--data-dir", str(data_dir), "eval", str(kit), "--retrieval-only",
+             "--json", "--out", str(tmp_path / "out")],
+            cwd=REPO, capture_output=True, text=True, timeout=600,
+        )
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    first = run()
+    assert first["scores"]["lang=zh"]["recall@1"] == 1.0
+    assert first["scores"]["overall"]["recall@5"] == 1.0
+    second = run()
+    assert second["import_s"] <= first["import_s"]
+    assert (tmp_path / "out" / "eval.md").is_file()
+    caches = list((data_dir / "eval-cache").iterdir())
+    assert len(caches) == 1, "a re-run must reuse the cached import"
+
+
+def test_not_a_kit_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(Exception, match="not an evaluation kit"):
+        evaluate.load_questions(tmp_path)
