@@ -181,7 +181,10 @@ def _ingest_progress(err: TextIO) -> ProgressSlot:
     last: list[str] = [""]
 
     def show(progress: Any) -> None:
-        line = f"  {progress.current_file}: page {progress.pages_done}/{progress.pages_total} ({progress.stage})"
+        if progress.stage == "embedding":
+            line = f"  indexing by meaning: {progress.chunks_done}/{progress.chunks_total} chunks"
+        else:
+            line = f"  {progress.current_file}: page {progress.pages_done}/{progress.pages_total} ({progress.stage})"
         if line != last[0] and err.isatty():
             err.write("\r" + line[:100].ljust(100))
             err.flush()
@@ -262,7 +265,7 @@ def _commands(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: T
             _print_json({"documents": [asdict(d) for d in docs]}, out)
         else:
             for d in docs:
-                out.write(f"{d.file_name}\t{d.pages} pages\t{d.ocr_pages} OCR'd\t{d.chunks} chunks\t{d.source_path}\n")
+                out.write(f"{d.file_name}\t{d.status}\t{d.pages} pages\t{d.ocr_pages} OCR'd\t{d.chunks} chunks\t{d.source_path}\n")
     elif command == "ingest":
         report = engine.ingest(args.name, args.paths, progress=_ingest_progress(err), cancel=cancel)
         if err.isatty():
@@ -270,13 +273,17 @@ def _commands(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: T
         _print_json(_report_json(report), out) if args.json else _print_report(report, out)
     elif command == "search":
         passages = engine.search(SearchRequest(args.name, args.question, args.top_k))
+        pending = engine.index_status(args.name).pending_dense
         if args.json:
             _print_json({"question": args.question, "passages": [
-                {"doc": p.doc, "page": p.page, "score": round(p.score, 4), "text": p.text,
-                 "span": [p.span.start, p.span.end]} for p in passages]}, out)
+                {"doc": p.doc, "page": p.page, "score": round(p.score, 4), "similarity": round(p.similarity, 4),
+                 "text": p.text, "span": [p.span.start, p.span.end]} for p in passages],
+                "pending_dense_chunks": pending}, out)
         else:
             for n, p in enumerate(passages, 1):
                 out.write(f"{n}. {p.doc}, page {p.page} (score {p.score:.3f})\n   {p.text[:200]}\n")
+            if pending:
+                out.write(f"({pending} chunks are still being indexed by meaning; keyword search already covers them)\n")
     elif command == "ask":
         request = AskRequest(args.name, args.question, top_k=args.top_k, language=args.lang)
         done = _consume_answer(engine.ask(request, cancel=cancel), out, stream=not args.json)

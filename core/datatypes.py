@@ -37,7 +37,8 @@ class DocumentRecord:
     ocr_pages: int
     chunks: int
     imported: str
-    status: Literal["ready"] = "ready"
+    #: ``indexing``: keyword-searchable, dense vectors still being computed; ``ready``: fully indexed.
+    status: Literal["ready", "indexing"] = "ready"
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,20 @@ class IngestProgress:
     stage: Literal["idle", "reading", "ocr", "embedding", "writing"] = "idle"
     pages_done: int = 0
     pages_total: int = 0
+    chunks_done: int = 0
+    chunks_total: int = 0
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """How much of a workspace is searchable by meaning yet (see progressive indexing)."""
+
+    chunks: int
+    pending_dense: int
+
+    @property
+    def complete(self) -> bool:
+        return self.pending_dense == 0
 
 
 @dataclass(frozen=True)

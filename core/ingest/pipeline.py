@@ -1,7 +1,9 @@
-"""The import pipeline: files → pages → chunks → vectors → store, one document at a time.
+"""The import pipeline: files → pages → chunks → store (keyword-searchable), one document at a time.
 
 Runs on the engine's import worker thread. Memory stays bounded whatever the file size: pages are
-read one at a time and chunks are embedded and written in batches of :data:`BATCH_CHUNKS`.
+read one at a time and chunks are written in batches of :data:`BATCH_CHUNKS`. Chunks are written
+with BM25 vectors only and the document is committed as ``indexing``; dense vectors are added
+afterwards by :mod:`core.ingest.dense` (progressive indexing: embedding is the slow step).
 
 Atomicity per document (see :mod:`core.workspace`): points go in under a fresh ``doc_id``, are
 flushed, then the manifest entry is committed, then the points of the version it replaces are
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -20,7 +23,6 @@ from pathlib import Path
 
 from core.cancel import CancelToken, ProgressSlot
 from core.datatypes import DocumentRecord, FileResult, FileStatus, IngestReport
-from core.embeddings import Embedder
 from core.errors import DiskFull, IngestError, NoTextFound, SourceMissing, StoreError
 from core.fileio import sha256_file
 from core.ingest.chunking import Chunk, chunk_page
@@ -95,14 +97,14 @@ class IngestPipeline:
         self,
         folder: WorkspaceFolder,
         store: VectorStore,
-        embedder: Embedder,
         ocr: OcrEngine | None,
+        lock: threading.RLock,
         progress: ProgressSlot,
         cancel: CancelToken,
     ) -> None:
         self._folder = folder
         self._store = store
-        self._embedder = embedder
+        self._lock = lock
         self._ocr = ocr
         self._progress = progress
         self._cancel = cancel
@@ -158,16 +160,19 @@ class IngestPipeline:
             ocr_pages=outcome.ocr_pages,
             chunks=outcome.chunks,
             imported=now_iso(),
+            status="indexing",
         )
         self._progress.update(stage="writing")
         try:
-            self._folder.commit(add=record, remove=[previous.doc_id] if previous else [])
+            with self._lock:
+                self._folder.commit(add=record, remove=[previous.doc_id] if previous else [])
         except (OSError, StoreError) as error:  # e.g. the disk filled up at the commit point
             self._discard(doc_id)
             return FileResult(source, "failed", error=f"{path.name}: {error}")
         if previous is not None:
-            self._store.delete_documents([previous.doc_id])
-            self._store.flush()
+            with self._lock:
+                self._store.delete_documents([previous.doc_id])
+                self._store.flush()
         status: FileStatus = "replaced" if previous is not None else "added"
         log.info("event=ingested path=%s status=%s pages=%d chunks=%d", path, status, outcome.pages, outcome.chunks)
         return FileResult(source, status, outcome.pages, outcome.ocr_pages, outcome.chunks)
@@ -195,15 +200,14 @@ class IngestPipeline:
         if written == 0:
             reason = "no text layer and OCR found nothing" if self._ocr is not None else "no text layer (OCR is off)"
             raise NoTextFound(f"{path.name}: no text could be extracted ({reason})")
-        self._store.flush()
+        with self._lock:
+            self._store.flush()
         return _Outcome(pages, ocr_pages, written)
 
     def _write_batch(self, doc_id: str, file_name: str, chunks: list[tuple[Chunk, bool]], first_index: int) -> int:
         if self._cancel.cancelled:
             raise _Cancelled
         ensure_free_space(self._folder.path)
-        self._progress.update(stage="embedding")
-        vectors = self._embedder.embed_passages([chunk.text for chunk, _ in chunks])
         records = [
             ChunkRecord(
                 point_id=str(uuid.uuid5(_POINT_NAMESPACE, f"{doc_id}:{first_index + i}")),
@@ -213,16 +217,18 @@ class IngestPipeline:
                 span=chunk.span,
                 text=chunk.text,
                 ocr=from_ocr,
-                vector=vector,
+                vector=None,
             )
-            for i, ((chunk, from_ocr), vector) in enumerate(zip(chunks, vectors, strict=True))
+            for i, (chunk, from_ocr) in enumerate(chunks)
         ]
-        self._store.upsert(records)
+        with self._lock:
+            self._store.upsert(records)
         return len(records)
 
     def _discard(self, doc_id: str) -> None:
         try:
-            self._store.delete_documents([doc_id])
-            self._store.flush()
+            with self._lock:
+                self._store.delete_documents([doc_id])
+                self._store.flush()
         except StoreError:
             log.exception("event=discard_failed doc_id=%s (orphans are removed at next open)", doc_id)

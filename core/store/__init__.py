@@ -16,7 +16,11 @@ from core.datatypes import Span
 
 @dataclass(frozen=True)
 class ChunkRecord:
-    """One chunk as stored: identity, position, text and its dense vector."""
+    """One chunk as stored: identity, position, text and its dense vector.
+
+    ``vector`` is None when the chunk is written keyword-searchable first (BM25 only); its dense
+    vector is added later with :meth:`VectorStore.set_dense` (progressive indexing).
+    """
 
     point_id: str
     doc_id: str
@@ -25,7 +29,7 @@ class ChunkRecord:
     span: Span
     text: str
     ocr: bool
-    vector: Sequence[float]
+    vector: Sequence[float] | None
 
 
 SearchMode = Literal["dense", "sparse", "hybrid-rrf", "hybrid-dbsf"]
@@ -37,7 +41,8 @@ class StoredHit:
 
     ``score`` orders the results (cosine, BM25 or a fused score, by search mode); ``similarity``
     is always the cosine between the query and the chunk's dense vector, so relevance decisions
-    (refusal) use one scale whatever the ranking method.
+    (refusal) use one scale whatever the ranking method. It is None for a chunk whose dense vector
+    is not computed yet.
     """
 
     doc_id: str
@@ -47,7 +52,7 @@ class StoredHit:
     text: str
     ocr: bool
     score: float
-    similarity: float
+    similarity: float | None
 
 
 class VectorStore(Protocol):
@@ -55,6 +60,15 @@ class VectorStore(Protocol):
 
     def upsert(self, chunks: Sequence[ChunkRecord]) -> None:
         """Insert or overwrite chunks (one batch)."""
+
+    def set_dense(self, vectors: dict[str, Sequence[float]]) -> None:
+        """Add dense vectors to chunks written without one (point id → vector)."""
+
+    def pending_dense(self, limit: int) -> list[tuple[str, str, str]]:
+        """Up to ``limit`` chunks still lacking a dense vector, as (point id, doc_id, text)."""
+
+    def pending_count(self, doc_id: str | None = None) -> int:
+        """How many chunks (of one document, or all) still lack a dense vector."""
 
     def delete_documents(self, doc_ids: Sequence[str]) -> None:
         """Remove every chunk of the given documents."""

@@ -63,7 +63,7 @@ class EdgeStore:
         points = [
             qe.Point(
                 id=chunk.point_id,
-                vector={DENSE: list(map(float, chunk.vector)), SPARSE: self._bm25.embed_document(chunk.text)},
+                vector=self._vectors(chunk),
                 payload={
                     "doc_id": chunk.doc_id,
                     "file_name": chunk.file_name,
@@ -77,6 +77,32 @@ class EdgeStore:
             for chunk in chunks
         ]
         self._apply(qe.UpdateOperation.upsert_points(points))
+
+    def _vectors(self, chunk: ChunkRecord) -> dict[str, Any]:
+        vectors: dict[str, Any] = {SPARSE: self._bm25.embed_document(chunk.text)}
+        if chunk.vector is not None:
+            vectors[DENSE] = list(map(float, chunk.vector))
+        return vectors
+
+    def set_dense(self, vectors: dict[str, Sequence[float]]) -> None:
+        qe = self._qe
+        self._apply(qe.UpdateOperation.update_vectors(
+            [qe.PointVectors(id=point_id, vector={DENSE: list(map(float, v))}) for point_id, v in vectors.items()]
+        ))
+
+    def _pending_filter(self, doc_id: str | None) -> Any:
+        qe = self._qe
+        must = [qe.FieldCondition(key="doc_id", match=qe.MatchValue(doc_id))] if doc_id else None
+        return qe.Filter(must=must, must_not=[qe.HasVectorCondition(DENSE)])
+
+    def pending_dense(self, limit: int) -> list[tuple[str, str, str]]:
+        request = self._qe.ScrollRequest(limit=limit, filter=self._pending_filter(None),
+                                         with_payload=["doc_id", "text"], with_vector=False)
+        records, _ = self._shard.scroll(request)
+        return [(str(r.id), str((r.payload or {})["doc_id"]), str((r.payload or {})["text"])) for r in records]
+
+    def pending_count(self, doc_id: str | None = None) -> int:
+        return int(self._shard.count(self._qe.CountRequest(exact=True, filter=self._pending_filter(doc_id))))
 
     def delete_documents(self, doc_ids: Sequence[str]) -> None:
         if not doc_ids:
@@ -149,7 +175,7 @@ class EdgeStore:
         payload = point.payload or {}
         vectors = point.vector if isinstance(point.vector, dict) else {}
         stored = vectors.get(DENSE)
-        similarity = sum(a * b for a, b in zip(stored, query, strict=True)) if stored else 0.0
+        similarity = float(sum(a * b for a, b in zip(stored, query, strict=True))) if stored else None
         return StoredHit(
             doc_id=str(payload["doc_id"]),
             file_name=str(payload["file_name"]),
@@ -158,5 +184,5 @@ class EdgeStore:
             text=str(payload["text"]),
             ocr=bool(payload.get("ocr", False)),
             score=float(point.score),
-            similarity=float(similarity),
+            similarity=similarity,
         )

@@ -22,18 +22,28 @@ CHILD = textwrap.dedent(
     from pathlib import Path
     from core import Engine
     from core.embeddings.hashing import HashingEmbedder
+    from core.store.edge import EdgeStore
 
-    class SlowEmbedder(HashingEmbedder):
-        calls = 0
-        def embed_passages(self, texts):
-            SlowEmbedder.calls += 1
-            if SlowEmbedder.calls == 3:  # a.pdf done (1 call), b.pdf well under way
-                Path(sys.argv[3]).write_text("mid-import")
-            if SlowEmbedder.calls >= 3:
-                time.sleep(0.5)
-            return super().embed_passages(texts)
+    marker, phase = Path(sys.argv[3]), sys.argv[4]
+    calls = {"upsert": 0, "dense": 0}
+    real_upsert, real_set_dense = EdgeStore.upsert, EdgeStore.set_dense
 
-    engine = Engine.create(sys.argv[1], embedder=SlowEmbedder(), ocr=None)
+    def slow_upsert(self, chunks):
+        calls["upsert"] += 1
+        if phase == "parse" and calls["upsert"] == 4:  # a.pdf committed (1 batch), b.pdf half written
+            marker.write_text("mid-parse")
+            time.sleep(60)
+        return real_upsert(self, chunks)
+
+    def slow_set_dense(self, vectors):
+        calls["dense"] += 1
+        real_set_dense(self, vectors)
+        if phase == "dense" and calls["dense"] == 3:  # both committed, dense vectors half done
+            marker.write_text("mid-dense")
+            time.sleep(60)
+
+    EdgeStore.upsert, EdgeStore.set_dense = slow_upsert, slow_set_dense
+    engine = Engine.create(sys.argv[1], embedder=HashingEmbedder(), ocr=None)
     engine.create_workspace("w")
     engine.ingest("w", sys.argv[2].split(","))
     print("finished")
@@ -41,13 +51,9 @@ CHILD = textwrap.dedent(
 )
 
 
-@pytest.mark.slow
-def test_kill_9_mid_import_leaves_documents_fully_present_or_absent(tmp_path: Path, data_dir: Path) -> None:
-    small = pdfs.text_pdf(tmp_path / "a.pdf", ["A short first document about lighthouses."])
-    big = pdfs.many_pages_pdf(tmp_path / "b.pdf", 120)
-    marker = tmp_path / "marker"
+def _kill_mid_import(data_dir: Path, files: list[Path], marker: Path, phase: str) -> None:
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(data_dir), f"{small},{big}", str(marker)],
+        [sys.executable, "-c", CHILD, str(data_dir), ",".join(map(str, files)), str(marker), phase],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 120
@@ -57,6 +63,13 @@ def test_kill_9_mid_import_leaves_documents_fully_present_or_absent(tmp_path: Pa
         time.sleep(0.05)
     os.kill(child.pid, signal.SIGKILL)
     child.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_kill_9_while_parsing_leaves_documents_fully_present_or_absent(tmp_path: Path, data_dir: Path) -> None:
+    small = pdfs.text_pdf(tmp_path / "a.pdf", ["A short first document about lighthouses."])
+    big = pdfs.many_pages_pdf(tmp_path / "b.pdf", 120)
+    _kill_mid_import(data_dir, [small, big], tmp_path / "marker", "parse")
 
     from core import Engine
     from core.embeddings.hashing import HashingEmbedder
@@ -68,6 +81,32 @@ def test_kill_9_mid_import_leaves_documents_fully_present_or_absent(tmp_path: Pa
         assert counts == {documents[0].doc_id: documents[0].chunks}, "orphan chunks of b.pdf must be gone"
         report = engine.ingest("w", [small, big])  # the interrupted file imports cleanly afterwards
         assert [f.status for f in report.files] == ["unchanged", "added"]
+        assert {d.status for d in engine.documents("w")} == {"ready"}
+        assert engine.index_status("w").complete
+
+
+@pytest.mark.slow
+def test_kill_9_while_embedding_keeps_documents_searchable_and_resumes(tmp_path: Path, data_dir: Path) -> None:
+    small = pdfs.text_pdf(tmp_path / "a.pdf", ["A short first document about lighthouses."])
+    big = pdfs.many_pages_pdf(tmp_path / "b.pdf", 60)
+    _kill_mid_import(data_dir, [small, big], tmp_path / "marker", "dense")
+
+    from core import Engine
+    from core.datatypes import SearchRequest
+    from core.embeddings.hashing import HashingEmbedder
+
+    with Engine.create(data_dir, embedder=HashingEmbedder(), ocr=None) as engine:
+        documents = engine.documents("w")
+        assert [d.file_name for d in documents] == ["a.pdf", "b.pdf"]
+        assert "indexing" in {d.status for d in documents}
+        status = engine.index_status("w")
+        assert 0 < status.pending_dense < status.chunks
+        engine.search_mode = "hybrid-rrf"
+        hits = engine.search(SearchRequest("w", "warehouse 427 crates", top_k=3))
+        assert hits and all(h.doc == "b.pdf" for h in hits)  # keyword search covers pending chunks
+        assert engine.complete_indexing("w") == status.pending_dense
+        assert engine.index_status("w").complete
+        assert {d.status for d in engine.documents("w")} == {"ready"}
 
 
 MEMORY_CHILD = textwrap.dedent(

@@ -11,7 +11,6 @@ import pytest
 
 from core import evaluate
 from core.cancel import CancelToken
-
 from tests.conftest import REPO
 from tests.core import pdfs
 

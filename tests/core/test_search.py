@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from core.datatypes import SearchRequest
-
 from tests.core import pdfs
 
 PAGES = [
@@ -47,3 +46,30 @@ def test_similarity_is_the_dense_cosine_whatever_the_ranking(engine) -> None:
     for hit in fused:
         assert hit.similarity == pytest.approx(dense[hit.page], abs=1e-4)
     assert fused[0].page == 2
+
+
+def test_documents_are_keyword_searchable_before_their_dense_vectors_exist(fake_engine, tmp_path: Path) -> None:
+    """Progressive indexing: cancel right after parsing; BM25 already finds the text."""
+    from core.cancel import CancelToken, ProgressSlot
+
+    cancel = CancelToken()
+
+    def stop_when_embedding_starts(progress) -> None:
+        if progress.stage == "embedding":
+            cancel.cancel()
+
+    fake_engine.create_workspace("p")
+    pdf = pdfs.text_pdf(tmp_path / "late.pdf", ["The lighthouse keeper logged 412 ships in 1911."])
+    fake_engine.ingest("p", [pdf], progress=ProgressSlot(stop_when_embedding_starts), cancel=cancel)
+    (record,) = fake_engine.documents("p")
+    assert record.status == "indexing"
+    status = fake_engine.index_status("p")
+    assert status.pending_dense == status.chunks == record.chunks
+    fake_engine.search_mode = "hybrid-rrf"
+    (hit,) = fake_engine.search(SearchRequest("p", "lighthouse keeper ships", top_k=1))
+    assert hit.doc == "late.pdf" and hit.similarity > 0  # similarity computed on the spot
+    fake_engine.search_mode = "dense"
+    assert fake_engine.search(SearchRequest("p", "lighthouse keeper ships", top_k=1)) == []
+    assert fake_engine.complete_indexing("p") == record.chunks
+    assert fake_engine.documents("p")[0].status == "ready"
+    assert fake_engine.search(SearchRequest("p", "lighthouse keeper ships", top_k=1))[0].doc == "late.pdf"
