@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import replace
 
 from core import prompts
-from core.datatypes import Citation, Language, Passage
+from core.datatypes import Citation, Language, Passage, Span
 from core.llm import ChatMessage, ChatModel
 
 ANSWER_TOKENS = 512
@@ -99,6 +100,49 @@ def is_refusal(answer: str) -> bool:
         if folded.startswith(sentence) or (sentence in folded and len(folded) < 2 * len(sentence)):
             return True
     return False
+
+
+MERGE_GAP_CHARS = 8
+_MAX_OVERLAP_SCAN = 600
+
+
+def _join(first: str, second: str) -> str:
+    """``first`` followed by what ``second`` adds after their longest shared suffix/prefix."""
+    limit = min(len(first), len(second), _MAX_OVERLAP_SCAN)
+    for size in range(limit, 0, -1):
+        if first.endswith(second[:size]):
+            return first + second[size:]
+    separator = "" if first[-1:] in "。！？；" else " "
+    return first + separator + second
+
+
+def merge_passages(passages: Sequence[Passage]) -> list[Passage]:
+    """Merge passages of the same page whose spans overlap or touch; best score first.
+
+    Consecutive chunks overlap by a sentence, so two hits from one page often repeat text; the
+    model gets each piece of text once, and one citation covers the merged span.
+    """
+    by_page: dict[tuple[str, int], list[Passage]] = {}
+    for passage in passages:
+        by_page.setdefault((passage.doc_id, passage.page), []).append(passage)
+    merged: list[Passage] = []
+    for group in by_page.values():
+        group.sort(key=lambda p: p.span.start)
+        current = group[0]
+        for passage in group[1:]:
+            if passage.span.start <= current.span.end + MERGE_GAP_CHARS:
+                current = replace(
+                    current,
+                    span=Span(current.span.start, max(current.span.end, passage.span.end)),
+                    text=current.text if passage.span.end <= current.span.end else _join(current.text, passage.text),
+                    score=max(current.score, passage.score),
+                    similarity=max(current.similarity, passage.similarity),
+                )
+            else:
+                merged.append(current)
+                current = passage
+        merged.append(current)
+    return sorted(merged, key=lambda p: p.score, reverse=True)
 
 
 def select_passages(

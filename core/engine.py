@@ -331,7 +331,7 @@ class Engine:
             return
         try:
             model = self.chat_model()
-            chosen = answering.select_passages(relevant, model, language, request.question)
+            chosen = answering.select_passages(answering.merge_passages(relevant), model, language, request.question)
         except UserError as error:
             yield AnswerFailed(str(error), type(error).__name__)
             return

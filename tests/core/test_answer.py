@@ -120,3 +120,16 @@ def test_cancel_stops_generation(fake_engine, tmp_path: Path) -> None:
 def test_missing_workspace_is_an_event_not_an_exception(fake_engine) -> None:
     (event,) = list(fake_engine.ask(AskRequest("nope", "anything?")))
     assert event.kind == "WorkspaceNotFound" and "no workspace named" in event.error
+
+
+def test_overlapping_and_touching_passages_of_a_page_are_merged() -> None:
+    from core.answer import merge_passages
+
+    a = Passage("d", "a.pdf", 1, Span(0, 40), "First sentence here. Second sentence.", 0.5, similarity=0.8)
+    b = Passage("d", "a.pdf", 1, Span(21, 70), "Second sentence. Third one follows.", 0.9, similarity=0.85)
+    c = Passage("d", "a.pdf", 1, Span(200, 240), "Far away text.", 0.7, similarity=0.7)
+    d = Passage("d", "a.pdf", 2, Span(0, 30), "Other page.", 0.6, similarity=0.75)
+    merged = merge_passages([a, b, c, d])
+    assert [(p.page, p.span) for p in merged] == [(1, Span(0, 70)), (1, Span(200, 240)), (2, Span(0, 30))]
+    assert merged[0].text == "First sentence here. Second sentence. Third one follows."
+    assert merged[0].score == 0.9 and merged[0].similarity == 0.85
