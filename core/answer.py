@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from core import prompts
-from core.datatypes import Citation, Language, Passage, Span
+from core.cancel import CancelToken
+from core.datatypes import Citation, Language, Passage, Span, Turn
 from core.llm import ChatMessage, ChatModel
 
 ANSWER_TOKENS = 512
@@ -174,3 +175,26 @@ def build_messages(question: str, passages: Sequence[Passage], language: Languag
         ChatMessage("system", prompts.system_prompt(language)),
         ChatMessage("user", prompts.user_prompt(language, blocks, question)),
     ]
+
+
+HISTORY_TURNS = 3
+_HISTORY_ANSWER_CHARS = 300
+
+
+def condense_question(
+    model: ChatModel, language: Language, history: Sequence[Turn], question: str, cancel: CancelToken
+) -> str:
+    """Rewrite a follow-up into a standalone question using the last few turns of ``history``.
+
+    Answers are shortened and stripped of citation markers first, to keep the prompt small on a
+    CPU. Falls back to the question as asked if the model returns nothing usable.
+    """
+    turns = [
+        (turn.question, _MARKER.sub("", turn.answer)[:_HISTORY_ANSWER_CHARS].strip())
+        for turn in list(history)[-HISTORY_TURNS:]
+    ]
+    prompt = prompts.condense_prompt(language, turns, question)
+    text = "".join(model.stream([ChatMessage("user", prompt)], max_tokens=80, cancel=cancel)).strip()
+    first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    standalone = first_line.strip("\"'“”「」 ").removeprefix("Standalone question:").strip()
+    return standalone if len(standalone) >= 2 else question

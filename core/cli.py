@@ -77,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("question")
         p.add_argument("--top-k", type=int, default=5)
     sub.choices["ask"].add_argument("--lang", choices=["zh", "en"], help="answer language (default: the question's)")
+    p = sub.add_parser("chat", help="ask questions interactively; follow-ups use the conversation")
+    p.add_argument("name")
+    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--lang", choices=["zh", "en"], help="answer language (default: each question's)")
     p = sub.add_parser("models", parents=[common], help="show or install the default offline models")
     p.add_argument("action", nargs="?", choices=["status", "install"], default="status")
     sub.add_parser("demo", parents=[common], help="import the bundled samples and answer two questions")
@@ -141,6 +145,7 @@ def _answer_json(done: AnswerDone) -> dict[str, Any]:
         "passages": [{"doc": p.doc, "page": p.page, "score": round(p.score, 4), "text": p.text} for p in done.passages],
         "timings": {k: round(v, 3) for k, v in asdict(done.timings).items()},
         "device": done.device,
+        "standalone_question": done.standalone_question,
     }
 
 
@@ -288,6 +293,8 @@ def _commands(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: T
         request = AskRequest(args.name, args.question, top_k=args.top_k, language=args.lang)
         done = _consume_answer(engine.ask(request, cancel=cancel), out, stream=not args.json)
         _print_json(_answer_json(done), out) if args.json else _print_answer_footer(done, out)
+    elif command == "chat":
+        return _chat(args, engine, out)
     elif command == "demo":
         return _demo(args, engine, cancel, out, err)
     elif command == "eval":
@@ -342,6 +349,40 @@ def _demo(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: TextI
     if args.json:
         _print_json({"import": _report_json(report), "answers": results}, out)
     return 0
+
+
+def _chat(args: argparse.Namespace, engine: Any, out: TextIO) -> int:
+    """A read-answer loop on stdin; each answer becomes history for the next question.
+
+    Ctrl+C stops the answer being generated (not the session); an empty line, ``exit`` or EOF ends it.
+    """
+    from core.datatypes import Turn
+
+    engine.documents(args.name)  # fail early, with the usual message, if the workspace is missing
+    history: list[Turn] = []
+    out.write(f"Chatting with workspace '{args.name}'. Empty line or 'exit' to quit.\n")
+    while True:
+        out.write("\n> ")
+        out.flush()
+        line = sys.stdin.readline()
+        question = line.strip()
+        if not line or not question or question.lower() in {"exit", "quit"}:
+            return 0
+        cancel = CancelToken()
+        previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel()) if _main_thread() else None
+        try:
+            request = AskRequest(args.name, question, top_k=args.top_k, language=args.lang, history=tuple(history))
+            done = _consume_answer(engine.ask(request, cancel=cancel), out, stream=True)
+        except _AnswerError as error:
+            out.write(f"wenku: {error}\n")
+            continue
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        _print_answer_footer(done, out)
+        if done.standalone_question and done.standalone_question != question:
+            out.write(f"(understood as: {done.standalone_question})\n")
+        history.append(Turn(question, done.answer))
 
 
 def _eval(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: TextIO, err: TextIO) -> int:

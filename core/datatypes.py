@@ -139,13 +139,26 @@ class Timings:
 
 
 @dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation."""
+
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
 class AskRequest:
-    """A question to answer from one workspace."""
+    """A question to answer from one workspace, optionally following earlier turns.
+
+    With a ``history``, the question is first rewritten into a standalone one (so "and in 2019?"
+    retrieves what it means); :attr:`AnswerDone.standalone_question` reports the rewrite.
+    """
 
     workspace: str
     question: str
     top_k: int = 5
     language: Language | None = None  # None: follow the question's language
+    history: tuple[Turn, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -187,6 +200,7 @@ class AnswerDone:
     timings: Timings
     device: Device
     cancelled: bool = False
+    standalone_question: str | None = None
 
 
 @dataclass(frozen=True)

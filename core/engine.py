@@ -17,7 +17,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from core import answer as answering
@@ -314,12 +314,32 @@ class Engine:
         return RELEVANCE_FLOOR.get(self._embedder.model_id, 0.0)
 
     def ask(self, request: AskRequest, *, cancel: CancelToken | None = None) -> Iterator[AnswerEvent]:
-        """Answer from the workspace's documents, streaming events (never raises mid-stream)."""
+        """Answer from the workspace's documents, streaming events (never raises mid-stream).
+
+        With a history, the question is first rewritten into a standalone one by the chat model;
+        retrieval and the answer use the rewrite, and the final event reports it.
+        """
         cancel = cancel or NEVER_CANCELLED
+        standalone = None
+        if request.history:
+            language = request.language or detect_language(request.question)
+            try:
+                standalone = answering.condense_question(
+                    self.chat_model(), language, request.history, request.question, cancel
+                )
+            except UserError as error:
+                yield AnswerFailed(str(error), type(error).__name__)
+                return
+        for event in self._answer(request, standalone or request.question, cancel):
+            if isinstance(event, AnswerDone) and standalone is not None:
+                event = replace(event, question=request.question, standalone_question=standalone)
+            yield event
+
+    def _answer(self, request: AskRequest, question: str, cancel: CancelToken) -> Iterator[AnswerEvent]:
         started = time.perf_counter()
         language = request.language or detect_language(request.question)
         try:
-            passages = self.search(SearchRequest(request.workspace, request.question, request.top_k))
+            passages = self.search(SearchRequest(request.workspace, question, request.top_k))
         except WenkuError as error:
             yield AnswerFailed(str(error), type(error).__name__)
             return
@@ -327,16 +347,16 @@ class Engine:
         relevant = [p for p in passages if p.similarity >= self.relevance_floor()]
         if not relevant:
             yield SourcesFound(tuple(passages))
-            yield self._refusal(request.question, language, passages, Timings(retrieval_s, 0.0, retrieval_s))
+            yield self._refusal(question, language, passages, Timings(retrieval_s, 0.0, retrieval_s))
             return
         try:
             model = self.chat_model()
-            chosen = answering.select_passages(answering.merge_passages(relevant), model, language, request.question)
+            chosen = answering.select_passages(answering.merge_passages(relevant), model, language, question)
         except UserError as error:
             yield AnswerFailed(str(error), type(error).__name__)
             return
         yield SourcesFound(tuple(chosen))
-        yield from self._generate(request.question, language, chosen, model, cancel, started, retrieval_s)
+        yield from self._generate(question, language, chosen, model, cancel, started, retrieval_s)
 
     def _generate(
         self,

@@ -57,6 +57,7 @@ class QuestionResult:
     kind: str
     answerable: bool
     rank: int | None = None  # 1-based rank of the first gold page among retrieved passages
+    top_similarity: float | None = None  # cosine of the best passage (refusal threshold calibration)
     search_s: float = 0.0
     answer: str | None = None
     refused: bool | None = None
@@ -183,6 +184,26 @@ def summarise(results: Sequence[QuestionResult], gold_of: dict[str, frozenset[tu
     return summary
 
 
+def calibrate_floor(results: Sequence[QuestionResult], max_false_refusal: float = 0.10) -> dict[str, Any]:
+    """The highest similarity floor whose false-refusal rate stays within ``max_false_refusal``.
+
+    A question is refused without asking the model when its best passage's similarity is below
+    the floor; this reports, for the chosen floor, how many unanswerable questions that catches.
+    """
+    answerable = sorted(r.top_similarity or 0.0 for r in results if r.answerable)
+    unanswerable = [r.top_similarity or 0.0 for r in results if not r.answerable]
+    if not answerable:
+        return {}
+    index = int(max_false_refusal * len(answerable))
+    floor = answerable[min(index, len(answerable) - 1)]
+    return {
+        "floor": round(floor, 4),
+        "false_refusal_rate": round(sum(1 for s in answerable if s < floor) / len(answerable), 4),
+        "refusal_rate_unanswerable": round(sum(1 for s in unanswerable if s < floor) / len(unanswerable), 4)
+        if unanswerable else None,
+    }
+
+
 def group_scores(results: Sequence[QuestionResult], questions: Sequence[Question]) -> dict[str, Any]:
     gold_of = {q.id: q.gold for q in questions}
     groups: dict[str, list[QuestionResult]] = defaultdict(list)
@@ -232,6 +253,8 @@ def run_eval(
             say(f"{number}/{len(questions)} questions")
     scores = group_scores(results, questions)
     return {
+        "search_mode": getattr(engine, "search_mode", None),
+        "floor_calibration": {lang: calibrate_floor([r for r in results if r.lang == lang]) for lang in ("en", "zh")},
         "kit": str(kit),
         "retrieval_only": retrieval_only,
         "import_s": round(import_s, 1),
@@ -247,6 +270,7 @@ def _evaluate_one(engine: Any, question: Question, retrieval_only: bool, top_k: 
     passages = engine.search(SearchRequest(KIT_WORKSPACE, question.text, top_k=RETRIEVAL_DEPTH))
     result.search_s = time.perf_counter() - started
     result.rank = next((i for i, p in enumerate(passages, 1) if (p.doc, p.page) in question.gold), None)
+    result.top_similarity = max((p.similarity for p in passages), default=None)
     if retrieval_only:
         return result
     final = None

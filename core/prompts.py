@@ -2,8 +2,9 @@
 
 Each language has the same files with the same named placeholders (a test checks it):
 ``system.txt`` ({refusal}), ``user.txt`` ({passages}, {question}), ``passage.txt`` ({number},
-{document}, {page}, {text}) and ``refusal.txt`` (the fixed sentence that means "not in your
-documents"). Templates are read once and cached; any thread may call.
+{document}, {page}, {text}), ``refusal.txt`` (the fixed sentence that means "not in your
+documents"), ``condense.txt`` ({history}, {question}: rewrite a follow-up as a standalone question)
+and ``turn.txt`` ({question}, {answer}: one exchange of the history). Templates are read once and cached; any thread may call.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from core.datatypes import Language
 from core.paths import resource_path
 
 LANGUAGES: tuple[Language, ...] = ("en", "zh")
-TEMPLATES = ("system", "user", "passage", "refusal")
+TEMPLATES = ("system", "user", "passage", "refusal", "condense", "turn")
 
 
 @functools.cache
@@ -41,3 +42,8 @@ def passage_block(language: Language, number: int, document: str, page: int, tex
 
 def user_prompt(language: Language, passages: str, question: str) -> str:
     return template(language, "user").format(passages=passages, question=question)
+
+
+def condense_prompt(language: Language, turns: list[tuple[str, str]], question: str) -> str:
+    history = "\n".join(template(language, "turn").format(question=q, answer=a) for q, a in turns)
+    return template(language, "condense").format(history=history, question=question)

@@ -2,7 +2,8 @@
 
 It picks the numbered passage sharing most words with the question and answers with that
 passage's first sentence and its marker ``[n]``, or refuses with the prompt's refusal sentence when
-no passage shares a word. Deterministic and instant; never used outside tests unless asked for.
+no passage shares a word. Asked to condense a follow-up, it joins the last user question and the
+follow-up. Deterministic and instant; never used outside tests unless asked for.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ class ScriptedChatModel:
         import time
 
         prompt = messages[-1].content
+        follow_up = re.search(r"^(?:Follow-up question: |后续问题：)(.*)$", prompt, re.M)
+        if follow_up:  # a condense request: merge the last user question with the follow-up
+            previous = re.findall(r"^(?:User: |用户：)(.*)$", prompt, re.M)
+            yield f"{previous[-1] if previous else ''} {follow_up.group(1)}".strip()
+            return
         question = prompt.rsplit("\n", 1)[-1]
         best, best_overlap = None, 0
         blocks = (_PASSAGE.match(block) for block in prompt.split("\n\n"))

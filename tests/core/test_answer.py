@@ -133,3 +133,50 @@ def test_overlapping_and_touching_passages_of_a_page_are_merged() -> None:
     assert [(p.page, p.span) for p in merged] == [(1, Span(0, 70)), (1, Span(200, 240)), (2, Span(0, 30))]
     assert merged[0].text == "First sentence here. Second sentence. Third one follows."
     assert merged[0].score == 0.9 and merged[0].similarity == 0.85
+
+
+def test_follow_up_questions_are_rewritten_with_the_history(fake_engine, tmp_path: Path) -> None:
+    from core.datatypes import Turn
+
+    pdfs.text_pdf(tmp_path / "bridge.pdf", [
+        "The Marlow Bridge was completed in 1832 and spans the river Thames.",
+        "The Leeds canal was dug in 1774 by hand.",
+    ])
+    fake_engine.create_workspace("w")
+    fake_engine.ingest("w", [tmp_path / "bridge.pdf"])
+    history = (Turn("When was the Marlow Bridge completed?", "It was completed in 1832 [1]."),)
+    events = list(fake_engine.ask(AskRequest("w", "Which river does it span?", history=history)))
+    done = events[-1]
+    assert isinstance(done, AnswerDone) and not done.refused
+    assert done.question == "Which river does it span?"
+    assert done.standalone_question == "When was the Marlow Bridge completed? Which river does it span?"
+    assert done.citations[0].page == 1
+
+
+def test_chat_command_keeps_history(tmp_path: Path, data_dir: Path) -> None:
+    """`wenku chat` through a pipe, with the real embedder and the scripted model injected."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    pdfs.text_pdf(tmp_path / "bridge.pdf", ["The Marlow Bridge was completed in 1832 and spans the river Thames."])
+    code = (
+        "import sys\n"
+        "from core import cli, engine\n"
+        "from core.embeddings.hashing import HashingEmbedder\n"
+        "from core.llm.scripted import ScriptedChatModel\n"
+        "from core.prompts import refusal\n"
+        "real_create = engine.Engine.create.__func__\n"
+        "engine.Engine.create = classmethod(lambda cls, *a, **k: real_create(cls, *a, **{**k, 'embedder': HashingEmbedder(),"
+        " 'chat_model': ScriptedChatModel(refusal('en')), 'ocr': None}))\n"
+        "sys.exit(cli.run(sys.argv[1:]))\n"
+    )
+    run = lambda *args, stdin="": subprocess.run([sys.executable, "-c", code, "--data-dir", str(data_dir), *args],  # noqa: E731
+                                                 cwd=REPO, input=stdin, capture_output=True, text=True, timeout=120)
+    assert run("create", "w").returncode == 0
+    assert run("ingest", "w", str(tmp_path / "bridge.pdf")).returncode == 0
+    result = run("chat", "w", stdin="When was the Marlow Bridge completed?\nWhich river does it span?\nexit\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("[1] bridge.pdf, page 1") == 2
+    assert "(understood as: When was the Marlow Bridge completed? Which river does it span?)" in result.stdout
