@@ -369,8 +369,7 @@ def _chat(args: argparse.Namespace, engine: Any, out: TextIO) -> int:
         if not line or not question or question.lower() in {"exit", "quit"}:
             return 0
         cancel = CancelToken()
-        stop = cancel.cancel
-        previous = signal.signal(signal.SIGINT, lambda *_: stop()) if _main_thread() else None
+        previous = signal.signal(signal.SIGINT, lambda *_, token=cancel: token.cancel()) if _main_thread() else None
         try:
             request = AskRequest(args.name, question, top_k=args.top_k, language=args.lang, history=tuple(history))
             done = _consume_answer(engine.ask(request, cancel=cancel), out, stream=True)
