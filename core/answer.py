@@ -78,6 +78,7 @@ def citations_of(answer: str, passages: Sequence[Passage]) -> tuple[Citation, ..
             page=passages[n - 1].page,
             span=passages[n - 1].span,
             snippet=_snippet(passages[n - 1].text),
+            workspace=passages[n - 1].workspace,
         )
         for n in seen
     )

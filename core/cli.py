@@ -77,6 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("question")
         p.add_argument("--top-k", type=int, default=5)
     sub.choices["ask"].add_argument("--lang", choices=["zh", "en"], help="answer language (default: the question's)")
+    sub.choices["ask"].add_argument("--also", action="append", default=[], metavar="WORKSPACE",
+                                    help="search this workspace too (repeatable)")
+    p = sub.add_parser("faq", parents=[common], help="import question-answer pairs (CSV or JSON) answered directly")
+    p.add_argument("name")
+    p.add_argument("file", type=Path)
     p = sub.add_parser("chat", help="ask questions interactively; follow-ups use the conversation")
     p.add_argument("name")
     p.add_argument("--top-k", type=int, default=5)
@@ -141,8 +146,11 @@ def _answer_json(done: AnswerDone) -> dict[str, Any]:
         "answer": done.answer,
         "refused": done.refused,
         "citations": [{"marker": c.marker, "doc": c.doc, "page": c.page, "snippet": c.snippet,
-                       "span": [c.span.start, c.span.end]} for c in done.citations],
-        "passages": [{"doc": p.doc, "page": p.page, "score": round(p.score, 4), "text": p.text} for p in done.passages],
+                       "span": [c.span.start, c.span.end], "workspace": c.workspace, "kind": c.kind}
+                      for c in done.citations],
+        "source": done.source,
+        "passages": [{"doc": p.doc, "page": p.page, "score": round(p.score, 4), "similarity": round(p.similarity, 4),
+                      "workspace": p.workspace, "text": p.text} for p in done.passages],
         "timings": {k: round(v, 3) for k, v in asdict(done.timings).items()},
         "device": done.device,
         "standalone_question": done.standalone_question,
@@ -175,9 +183,14 @@ def _print_answer_footer(done: AnswerDone, out: TextIO) -> None:
     out.write("\n")
     if done.citations:
         out.write("Sources:\n" if done.language == "en" else "来源：\n")
+        several = len({c.workspace for c in done.citations}) > 1
         for c in done.citations:
-            page = f"page {c.page}" if done.language == "en" else f"第 {c.page} 页"
-            out.write(f"  [{c.marker}] {c.doc}, {page}: {c.snippet}\n")
+            if c.kind == "faq":
+                where = f"FAQ entry {c.page}" if done.language == "en" else f"常见问题第 {c.page} 条"
+            else:
+                where = f"page {c.page}" if done.language == "en" else f"第 {c.page} 页"
+            prefix = f"{c.workspace}: " if several else ""
+            out.write(f"  [{c.marker}] {prefix}{c.doc}, {where}: {c.snippet}\n")
     t = done.timings
     out.write(f"({done.device}; first token {t.first_token_s:.1f} s, {t.tokens_per_s:.1f} tokens/s)\n")
 
@@ -290,9 +303,12 @@ def _commands(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: T
             if pending:
                 out.write(f"({pending} chunks are still being indexed by meaning; keyword search already covers them)\n")
     elif command == "ask":
-        request = AskRequest(args.name, args.question, top_k=args.top_k, language=args.lang)
+        request = AskRequest(args.name, args.question, top_k=args.top_k, language=args.lang, also=tuple(args.also))
         done = _consume_answer(engine.ask(request, cancel=cancel), out, stream=not args.json)
         _print_json(_answer_json(done), out) if args.json else _print_answer_footer(done, out)
+    elif command == "faq":
+        count = engine.import_faq(args.name, args.file)
+        _print_json({"imported": count}, out) if args.json else out.write(f"imported {count} FAQ entries\n")
     elif command == "chat":
         return _chat(args, engine, out)
     elif command == "demo":

@@ -114,17 +114,24 @@ class Passage:
     score: float
     ocr: bool = False
     similarity: float = 0.0
+    workspace: str = ""
 
 
 @dataclass(frozen=True)
 class Citation:
-    """A marker ``[n]`` in an answer, resolved to the passage it points at."""
+    """A marker ``[n]`` in an answer, resolved to the passage it points at.
+
+    ``kind`` is ``page`` for a document passage, or ``faq`` for an FAQ entry (then ``doc`` is the
+    FAQ file's name, ``page`` the entry's 1-based number and ``snippet`` its question).
+    """
 
     marker: int
     doc: str
     page: int
     span: Span
     snippet: str
+    workspace: str = ""
+    kind: Literal["page", "faq"] = "page"
 
 
 @dataclass(frozen=True)
@@ -159,6 +166,12 @@ class AskRequest:
     top_k: int = 5
     language: Language | None = None  # None: follow the question's language
     history: tuple[Turn, ...] = ()
+    #: More workspaces to search together with ``workspace`` (several knowledge bases at once).
+    also: tuple[str, ...] = ()
+
+    @property
+    def workspaces(self) -> tuple[str, ...]:
+        return (self.workspace, *(w for w in self.also if w != self.workspace))
 
 
 @dataclass(frozen=True)
@@ -201,6 +214,7 @@ class AnswerDone:
     device: Device
     cancelled: bool = False
     standalone_question: str | None = None
+    source: Literal["documents", "faq"] = "documents"
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from core import answer as answering
-from core import paths, prompts
+from core import faq, paths, prompts
 from core.cancel import NEVER_CANCELLED, CancelToken, ProgressSlot
 from core.datatypes import (
     AnswerDone,
     AnswerEvent,
     AnswerFailed,
     AskRequest,
+    Citation,
     Device,
     DocumentRecord,
     IndexStatus,
@@ -36,6 +37,7 @@ from core.datatypes import (
     Passage,
     SearchRequest,
     SourcesFound,
+    Span,
     Timings,
     TokenDelta,
     WorkspaceInfo,
@@ -294,8 +296,38 @@ class Engine:
             similarity = h.similarity
             if similarity is None:
                 similarity = float(sum(a * b for a, b in zip(next(computed), vector, strict=True)))
-            passages.append(Passage(h.doc_id, h.file_name, h.page, h.span, h.text, h.score, h.ocr, similarity))
+            passages.append(Passage(h.doc_id, h.file_name, h.page, h.span, h.text, h.score, h.ocr, similarity,
+                                    ws.folder.name))
         return passages
+
+    def search_many(self, workspaces: Sequence[str], query: str, top_k: int) -> list[Passage]:
+        """Search several workspaces; passages are merged by similarity (one scale for all)."""
+        if len(workspaces) == 1:
+            return self.search(SearchRequest(workspaces[0], query, top_k))
+        found = [p for name in workspaces for p in self.search(SearchRequest(name, query, top_k))]
+        return sorted(found, key=lambda p: p.similarity, reverse=True)[:top_k]
+
+    # --- FAQ ------------------------------------------------------------------------------------
+
+    def import_faq(self, workspace: str, path: str | Path) -> int:
+        """Replace the workspace's FAQ with the question–answer pairs of a CSV or JSON file."""
+        ws = self._workspace(workspace)
+        with ws.lock:
+            return faq.import_faq(ws.folder.path, Path(path), self._embedder)
+
+    def _faq_answer(self, workspace: str, question: str, language: Language, started: float) -> AnswerDone | None:
+        ws = self._workspace(workspace)
+        if not (ws.folder.path / faq.FILE_NAME).is_file():
+            return None
+        match = faq.best_match(ws.folder.path, self._embedder.embed_query(question), self._embedder)
+        if match is None:
+            return None
+        elapsed = time.perf_counter() - started
+        citation = Citation(1, match.source, match.entry.number, Span(0, 0), match.entry.question, ws.folder.name, "faq")
+        return AnswerDone(
+            question=question, language=language, answer=f"{match.entry.answer} [1]", refused=False,
+            citations=(citation,), passages=(), timings=Timings(elapsed, elapsed, elapsed), device="cpu", source="faq",
+        )
 
     # --- answering ------------------------------------------------------------------------------
 
@@ -339,7 +371,14 @@ class Engine:
         started = time.perf_counter()
         language = request.language or detect_language(request.question)
         try:
-            passages = self.search(SearchRequest(request.workspace, question, request.top_k))
+            for name in request.workspaces:
+                answered = self._faq_answer(name, question, language, started)
+                if answered is not None:
+                    yield SourcesFound(())
+                    yield TokenDelta(answered.answer)
+                    yield answered
+                    return
+            passages = self.search_many(request.workspaces, question, request.top_k)
         except WenkuError as error:
             yield AnswerFailed(str(error), type(error).__name__)
             return
