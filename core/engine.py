@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from core import answer as answering
-from core import faq, paths, prompts
+from core import faq, paths, prompts, summarise
 from core.cancel import NEVER_CANCELLED, CancelToken, ProgressSlot
 from core.datatypes import (
     AnswerDone,
@@ -345,7 +345,9 @@ class Engine:
     def relevance_floor(self) -> float:
         return RELEVANCE_FLOOR.get(self._embedder.model_id, 0.0)
 
-    def ask(self, request: AskRequest, *, cancel: CancelToken | None = None) -> Iterator[AnswerEvent]:
+    def ask(
+        self, request: AskRequest, *, cancel: CancelToken | None = None, progress: ProgressSlot | None = None
+    ) -> Iterator[AnswerEvent]:
         """Answer from the workspace's documents, streaming events (never raises mid-stream).
 
         With a history, the question is first rewritten into a standalone one by the chat model;
@@ -362,10 +364,73 @@ class Engine:
             except UserError as error:
                 yield AnswerFailed(str(error), type(error).__name__)
                 return
-        for event in self._answer(request, standalone or request.question, cancel):
+        question = standalone or request.question
+        if summarise.is_summary_request(question):
+            events = self._summary_answer(request, question, cancel, progress or ProgressSlot())
+        else:
+            events = self._answer(request, question, cancel)
+        for event in events:
             if isinstance(event, AnswerDone) and standalone is not None:
                 event = replace(event, question=request.question, standalone_question=standalone)
             yield event
+
+    def summarise(
+        self,
+        workspace: str,
+        doc_id: str,
+        *,
+        language: Language = "en",
+        question: str = "",
+        progress: ProgressSlot | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Iterator[AnswerEvent]:
+        """Summarise one document of any length by map-reduce, streaming the final summary."""
+        ws = self._workspace(workspace)
+        record = ws.folder.document(doc_id)
+        if record is None:
+            yield AnswerFailed(f"no document {doc_id!r} in workspace {workspace!r}", "DocumentNotFound")
+            return
+        with ws.lock:
+            chunks = ws.store.document_chunks(doc_id)
+        try:
+            model = self.chat_model()
+        except UserError as error:
+            yield AnswerFailed(str(error), type(error).__name__)
+            return
+        summariser = summarise.Summariser(model, language, record.file_name, progress or ProgressSlot(),
+                                          cancel or NEVER_CANCELLED)
+        yield from summariser.run(chunks, question or f"summary of {record.file_name}")
+
+    def _summary_answer(
+        self, request: AskRequest, question: str, cancel: CancelToken, progress: ProgressSlot
+    ) -> Iterator[AnswerEvent]:
+        """A "summarise this document" request: pick the document, then map-reduce it.
+
+        The document is the workspace's only one, else the one whose file name the question
+        mentions, else the one holding the best passage for the question.
+        """
+        language = request.language or detect_language(request.question)
+        chosen: DocumentRecord | None
+        try:
+            documents = self.documents(request.workspace)
+            folded = question.lower()
+            named = [d for d in documents if d.file_name.lower() in folded or Path(d.file_name).stem.lower() in folded]
+            if len(documents) == 1:
+                chosen = documents[0]
+            elif named:
+                chosen = max(named, key=lambda d: len(d.file_name))
+            else:
+                hits = self.search(SearchRequest(request.workspace, question, 1))
+                chosen = next((d for d in documents if hits and d.doc_id == hits[0].doc_id), None)
+        except WenkuError as error:
+            yield AnswerFailed(str(error), type(error).__name__)
+            return
+        if chosen is None:
+            yield SourcesFound(())
+            yield self._refusal(question, language, (), Timings())
+            return
+        yield from self.summarise(request.workspace, chosen.doc_id, language=language, question=question,
+                                  progress=progress, cancel=cancel)
 
     def _answer(self, request: AskRequest, question: str, cancel: CancelToken) -> Iterator[AnswerEvent]:
         started = time.perf_counter()

@@ -40,6 +40,10 @@ class ScriptedChatModel:
             previous = re.findall(r"^(?:User: |用户：)(.*)$", prompt, re.M)
             yield f"{previous[-1] if previous else ''} {follow_up.group(1)}".strip()
             return
+        summary = self._summary(prompt)
+        if summary is not None:
+            yield summary
+            return
         question = prompt.rsplit("\n", 1)[-1]
         best, best_overlap = None, 0
         blocks = (_PASSAGE.match(block) for block in prompt.split("\n\n"))
@@ -58,3 +62,14 @@ class ScriptedChatModel:
             if self._delay_s:
                 time.sleep(self._delay_s)
             yield word
+
+    @staticmethod
+    def _summary(prompt: str) -> str | None:
+        """Map step: the part's first sentence. Reduce step: each part's text with its marker."""
+        if prompt.startswith(("Below is part of the document", "下面是文档的一部分")) or "（第 " in prompt[:80]:
+            body = prompt.split("\n\n")[1]
+            return re.split(r"(?<=[。！？.!?])\s*", body.strip(), maxsplit=1)[0]
+        if prompt.startswith(("Below are numbered summaries", "下面是文档《")):
+            parts = re.findall(r"^\[(\d+)\] \([^)]*\) (.*)$", prompt, re.M)
+            return " ".join(f"{text} [{number}]" for number, text in parts)
+        return None

@@ -70,6 +70,9 @@ class VectorStore(Protocol):
     def pending_count(self, doc_id: str | None = None) -> int:
         """How many chunks (of one document, or all) still lack a dense vector."""
 
+    def document_chunks(self, doc_id: str) -> list[StoredHit]:
+        """Every chunk of one document in reading order (page, then position); score 0."""
+
     def delete_documents(self, doc_ids: Sequence[str]) -> None:
         """Remove every chunk of the given documents."""
 

@@ -132,6 +132,19 @@ class EdgeStore:
             )
         return [self._hit(point, dense) for point in self._shard.query(request)]
 
+    def document_chunks(self, doc_id: str) -> list[StoredHit]:
+        qe = self._qe
+        condition = qe.Filter(must=[qe.FieldCondition(key="doc_id", match=qe.MatchValue(doc_id))])
+        hits: list[StoredHit] = []
+        offset = None
+        while True:
+            request = qe.ScrollRequest(offset=offset, limit=_SCROLL_PAGE, filter=condition, with_payload=True,
+                                       with_vector=False)
+            records, offset = self._shard.scroll(request)
+            hits.extend(self._hit(record, []) for record in records)
+            if offset is None:
+                return sorted(hits, key=lambda h: (h.page, h.span.start))
+
     def chunk_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         offset = None
@@ -183,6 +196,6 @@ class EdgeStore:
             span=Span(int(payload["start"]), int(payload["end"])),
             text=str(payload["text"]),
             ocr=bool(payload.get("ocr", False)),
-            score=float(point.score),
+            score=float(getattr(point, "score", 0.0)),
             similarity=similarity,
         )

@@ -9,7 +9,6 @@ import pytest
 
 from core.datatypes import AnswerDone, AskRequest
 from core.errors import IngestError
-
 from tests.core import pdfs
 
 
