@@ -59,6 +59,50 @@ class CitationFilter:
         return _normalise_markers(rest, self._valid) if _MARKER.search(rest) else rest.rstrip("[ ")
 
 
+_SENTENCE = re.compile(r"[^。！？!?\n]+?(?:[。！？!?]+|\.(?=\s|$)|$)(?:\s*(?:\[\d+\])+)?", re.S)
+_TOKEN = re.compile(r"[A-Za-z]+|\d+(?:[.,]\d+)*|[\u4e00-\u9fff]")
+#: Share of a sentence's tokens (words, numbers, CJK characters) a passage must contain for the
+#: sentence to count as taken from it.
+GROUNDING_OVERLAP = 0.6
+
+
+def _tokens(text: str) -> list[str]:
+    return [t.lower() for t in _TOKEN.findall(text)]
+
+
+def ground_uncited(answer: str, passages: Sequence[Passage]) -> str:
+    """Add ``[n]`` to sentences the model left uncited but that clearly come from passage n.
+
+    Small models often state a fact from a passage and forget the marker. A sentence gets the
+    marker of the passage that contains most of its tokens, if that share reaches
+    :data:`GROUNDING_OVERLAP`; sentences with no such passage stay uncited.
+    """
+    if not passages:
+        return answer
+    vocabularies = [set(_tokens(p.text)) for p in passages]
+    return "".join(_ground_line(line, vocabularies) for line in answer.splitlines(keepends=True))
+
+
+def _ground_line(line: str, vocabularies: list[set[str]]) -> str:
+    out = []
+    for match in _SENTENCE.finditer(line):
+        sentence = match.group(0)
+        tokens = _tokens(_MARKER.sub("", sentence))
+        if _MARKER.search(sentence) or len(tokens) < 3:
+            out.append(sentence)
+            continue
+        shares = [sum(1 for t in tokens if t in vocabulary) / len(tokens) for vocabulary in vocabularies]
+        best = max(range(len(shares)), key=shares.__getitem__)
+        if shares[best] >= GROUNDING_OVERLAP:
+            stripped = sentence.rstrip()
+            out.append(f"{stripped} [{best + 1}]" + sentence[len(stripped):])
+        else:
+            out.append(sentence)
+    grounded = "".join(out)
+    covered = "".join(m.group(0) for m in _SENTENCE.finditer(line))
+    return grounded + line[len(covered):] if line.startswith(covered) else line
+
+
 def tidy(answer: str) -> str:
     """Remove the spaces left where invalid markers were dropped."""
     return _SPACE_BEFORE_PUNCT.sub(r"\1", re.sub(r"[ \t]{2,}", " ", answer)).strip()

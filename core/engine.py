@@ -508,12 +508,19 @@ class Engine:
         if not cancel.cancelled and answering.is_refusal(text):
             yield self._refusal(question, language, passages, timings, device=model.device)
             return
+        text = answering.ground_uncited(text, passages)
+        citations = answering.citations_of(text, passages)
+        if not citations and not cancel.cancelled:
+            # Never a confident answer without a source: nothing in it could be traced to a passage.
+            log.info("event=uncited_answer_refused answer=%r", text[:200])
+            yield self._refusal(question, language, passages, timings, device=model.device)
+            return
         yield AnswerDone(
             question=question,
             language=language,
             answer=text,
             refused=False,
-            citations=answering.citations_of(text, passages),
+            citations=citations,
             passages=tuple(passages),
             timings=timings,
             device=model.device,

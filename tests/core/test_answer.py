@@ -180,3 +180,35 @@ def test_chat_command_keeps_history(tmp_path: Path, data_dir: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("[1] bridge.pdf, page 1") == 2
     assert "(understood as: When was the Marlow Bridge completed? Which river does it span?)" in result.stdout
+
+
+def test_uncited_sentences_taken_from_a_passage_get_its_marker() -> None:
+    from core.answer import ground_uncited
+
+    passages = [
+        Passage("d1", "a.pdf", 1, Span(0, 10), "The Marlow Bridge was completed in 1832 and spans the Thames.", 0.9),
+        Passage("d2", "b.pdf", 4, Span(0, 10), "青石镇茶叶合作社成立于2009年。", 0.8),
+    ]
+    assert ground_uncited("The bridge was completed in 1832.", passages) == "The bridge was completed in 1832. [1]"
+    assert ground_uncited("合作社成立于2009年。", passages) == "合作社成立于2009年。 [2]"
+    assert ground_uncited("It was completed in 1832 [1]. Cats are mammals.", passages) == \
+        "It was completed in 1832 [1]. Cats are mammals."
+
+
+def test_an_answer_with_no_traceable_source_is_refused(fake_engine, tmp_path: Path, monkeypatch) -> None:
+    from core.llm.scripted import ScriptedChatModel
+
+    pdfs.text_pdf(tmp_path / "bridge.pdf", ["The Marlow Bridge was completed in 1832 and spans the river Thames."])
+    fake_engine.create_workspace("w")
+    fake_engine.ingest("w", [tmp_path / "bridge.pdf"])
+    monkeypatch.setattr(ScriptedChatModel, "stream", lambda self, messages, **kw: iter(["Probably around 1900, I think."]))
+    _, done = _ask(fake_engine, "When was the Marlow Bridge completed?")
+    assert done.refused and done.citations == () and done.passages
+
+
+def test_grounding_works_line_by_line() -> None:
+    from core.answer import ground_uncited
+
+    passages = [Passage("d1", "a.pdf", 1, Span(0, 10), "Revenue grew 12% to 4.2 billion dollars in 2023.", 0.9)]
+    text = "Key facts:\n- Revenue grew 12% in 2023.\n- The sky is blue today."
+    assert ground_uncited(text, passages) == "Key facts:\n- Revenue grew 12% in 2023. [1]\n- The sky is blue today."
