@@ -95,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, help="ask at most N questions (stratified sample)")
     p.add_argument("--top-k", type=int, default=5, help="passages given to the model")
     p.add_argument("--out", type=Path, default=None, help="results folder (default: <data>/eval-results/<time>)")
+    p.add_argument("--cross-language", action="store_true",
+                   help="translate the answerable questions into the other language (chat model) and score retrieval")
     return parser
 
 
@@ -411,7 +413,7 @@ def _eval(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: TextI
         err.flush()
 
     report = evaluate.run_eval(engine, args.kit, retrieval_only=args.retrieval_only, limit=args.limit,
-                               top_k=args.top_k, cancel=cancel, say=say)
+                               top_k=args.top_k, cancel=cancel, say=say, cross_language=args.cross_language)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     results_dir = args.out or paths.data_dir(args.data_dir) / "eval-results" / stamp
     json_path, md_path = evaluate.write_results(report, results_dir)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core import prompts
 from core.cancel import CancelToken
 from core.datatypes import AnswerDone, AnswerFailed, AskRequest, SearchRequest
 from core.errors import UserError
@@ -225,6 +226,36 @@ def markdown_table(scores: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def cross_language_questions(
+    engine: Any, questions: Sequence[Question], cache: Path, say: Callable[[str], None], cancel: CancelToken
+) -> list[Question]:
+    """Answerable questions translated into the other language by the chat model (cached).
+
+    A Chinese question about a Chinese document becomes an English question about it, and the
+    reverse; the gold pages stay the same. This measures whether retrieval crosses languages. The
+    kind becomes ``cross-language`` and ``lang`` the translated question's language.
+    """
+    from core.llm import ChatMessage
+
+    translations: dict[str, str] = json.loads(cache.read_text(encoding="utf-8")) if cache.is_file() else {}
+    model = engine.chat_model()
+    out = []
+    for number, question in enumerate(q for q in questions if q.answerable):
+        if cancel.cancelled:
+            break
+        target = "en" if question.lang == "zh" else "zh"
+        if question.id not in translations:
+            prompt = prompts.template(target, "translate").format(text=question.text)
+            text = "".join(model.stream([ChatMessage("user", prompt)], max_tokens=96, cancel=cancel)).strip()
+            translations[question.id] = text.splitlines()[0].strip() if text else question.text
+            cache.write_text(json.dumps(translations, ensure_ascii=False, indent=1), encoding="utf-8")
+            if number % 10 == 9:
+                say(f"translated {number + 1} questions")
+        out.append(Question(question.id + "-x", target, "cross-language", translations[question.id], True,
+                            question.gold, ()))
+    return out
+
+
 def run_eval(
     engine: Any,
     kit: Path,
@@ -234,8 +265,13 @@ def run_eval(
     top_k: int,
     cancel: CancelToken,
     say: Callable[[str], None] = lambda _: None,
+    cross_language: bool = False,
 ) -> dict[str, Any]:
-    """Import the kit (incrementally), ask its questions, and return scores and per-question rows."""
+    """Import the kit (incrementally), ask its questions, and return scores and per-question rows.
+
+    With ``cross_language``, the (sampled) answerable questions are translated into the other
+    language first and only retrieval is scored for them.
+    """
     questions = stratified_sample(load_questions(kit), limit)
     if KIT_WORKSPACE not in {w.name for w in engine.list_workspaces()}:
         engine.create_workspace(KIT_WORKSPACE)
@@ -244,6 +280,9 @@ def run_eval(
     import_s = time.perf_counter() - started
     failed = [f for f in report.files if f.status == "failed"]
     say(f"import: {len(report.files)} files ({report.count('added')} new, {len(failed)} failed) in {import_s:.1f} s")
+    if cross_language:
+        questions = cross_language_questions(engine, questions, engine.data_dir / "translations.json", say, cancel)
+        retrieval_only = True
     results: list[QuestionResult] = []
     for number, question in enumerate(questions, 1):
         if cancel.cancelled:

@@ -5,7 +5,8 @@ Each language has the same files with the same named placeholders (a test checks
 {document}, {page}, {text}), ``refusal.txt`` (the fixed sentence that means "not in your
 documents"), ``condense.txt`` ({history}, {question}: rewrite a follow-up as a standalone question)
 ``turn.txt`` ({question}, {answer}: one exchange of the history), and ``summary_map.txt``
-({document}, {pages}, {text}) / ``summary_reduce.txt`` ({document}, {parts}) for summaries. Templates are read once and cached; any thread may call.
+({document}, {pages}, {text}) / ``summary_reduce.txt`` ({document}, {parts}) for summaries, and
+``translate.txt`` ({text}: translate a question into that folder's language; used by the eval). Templates are read once and cached; any thread may call.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from core.datatypes import Language
 from core.paths import resource_path
 
 LANGUAGES: tuple[Language, ...] = ("en", "zh")
-TEMPLATES = ("system", "user", "passage", "refusal", "condense", "turn", "summary_map", "summary_reduce")
+TEMPLATES = ("system", "user", "passage", "refusal", "condense", "turn", "summary_map", "summary_reduce", "translate")
 
 
 @functools.cache

@@ -93,3 +93,26 @@ def test_cli_eval_retrieval_only_caches_the_import(tmp_path: Path, data_dir: Pat
 def test_not_a_kit_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="not an evaluation kit"):
         evaluate.load_questions(tmp_path)
+
+
+def test_cross_language_questions_are_translated_once_and_scored(fake_engine, tmp_path: Path, monkeypatch) -> None:
+    from core.llm.scripted import ScriptedChatModel
+
+    translations = {"青石镇茶叶合作社成立于哪一年？": "In which year was the Qingshi tea cooperative founded?"}
+    calls: list[str] = []
+
+    def translate(self, messages, **kwargs):
+        text = messages[-1].content.rsplit("\n", 1)[-1]
+        calls.append(text)
+        yield translations.get(text, "马洛桥是什么时候完工的？")
+
+    monkeypatch.setattr(ScriptedChatModel, "stream", translate)
+    kit = make_kit(tmp_path / "kit")
+    report = evaluate.run_eval(fake_engine, kit, retrieval_only=False, limit=None, top_k=3, cancel=CancelToken(),
+                               cross_language=True)
+    assert report["retrieval_only"] is True
+    assert report["scores"]["kind=cross-language"]["questions"] == 3
+    assert "lang=en,kind=cross-language" in report["scores"]
+    first = len(calls)
+    evaluate.run_eval(fake_engine, kit, retrieval_only=True, limit=None, top_k=3, cancel=CancelToken(), cross_language=True)
+    assert len(calls) == first == 3, "translations are cached"
