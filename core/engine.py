@@ -44,6 +44,7 @@ from core.datatypes import (
 )
 from core.embeddings import Embedder
 from core.errors import UserError, WenkuError, WorkspaceExists, WorkspaceIncompatible
+from core.ingest import IngestContext
 from core.ingest.dense import DenseIndexer
 from core.ingest.ocr import OcrEngine, RapidOcrEngine
 from core.ingest.pipeline import IngestPipeline
@@ -256,10 +257,11 @@ class Engine:
         ws = self._workspace(workspace)
         progress = progress or ProgressSlot()
         cancel = cancel or CancelToken()
+        context = IngestContext(ws.folder, ws.store, ws.lock, progress, cancel)
         with ws.import_lock:
-            report = IngestPipeline(ws.folder, ws.store, self._ocr, ws.lock, progress, cancel).run(sources)
+            report = IngestPipeline(context, self._ocr).run(sources)
             if not cancel.cancelled:
-                DenseIndexer(ws.folder, ws.store, self._embedder, ws.lock, progress, cancel).run()
+                DenseIndexer(context, self._embedder).run()
         progress.update(stage="idle")
         return report
 
@@ -268,10 +270,9 @@ class Engine:
     ) -> int:
         """Compute the dense vectors an interrupted import left pending; returns how many."""
         ws = self._workspace(workspace)
+        context = IngestContext(ws.folder, ws.store, ws.lock, progress or ProgressSlot(), cancel or CancelToken())
         with ws.import_lock:
-            return DenseIndexer(
-                ws.folder, ws.store, self._embedder, ws.lock, progress or ProgressSlot(), cancel or CancelToken()
-            ).run()
+            return DenseIndexer(context, self._embedder).run()
 
     def index_status(self, workspace: str) -> IndexStatus:
         """Chunks in the workspace and how many still wait for their dense vector."""

@@ -14,14 +14,11 @@ itself, so a cancelled or killed run simply continues next time.
 from __future__ import annotations
 
 import logging
-import threading
 from collections import Counter
 from dataclasses import replace
 
-from core.cancel import CancelToken, ProgressSlot
 from core.embeddings import Embedder
-from core.store import VectorStore
-from core.workspace import WorkspaceFolder
+from core.ingest import IngestContext
 
 log = logging.getLogger(__name__)
 
@@ -31,21 +28,13 @@ BATCH_CHUNKS = 16
 class DenseIndexer:
     """Fills in dense vectors for one open workspace."""
 
-    def __init__(
-        self,
-        folder: WorkspaceFolder,
-        store: VectorStore,
-        embedder: Embedder,
-        lock: threading.RLock,
-        progress: ProgressSlot,
-        cancel: CancelToken,
-    ) -> None:
-        self._folder = folder
-        self._store = store
+    def __init__(self, context: IngestContext, embedder: Embedder) -> None:
+        self._folder = context.folder
+        self._store = context.store
+        self._lock = context.lock
+        self._progress = context.progress
+        self._cancel = context.cancel
         self._embedder = embedder
-        self._lock = lock
-        self._progress = progress
-        self._cancel = cancel
 
     def run(self) -> int:
         """Embed pending chunks until none is left or cancelled; return how many were embedded."""

@@ -15,21 +15,20 @@ from __future__ import annotations
 
 import logging
 import shutil
-import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.cancel import CancelToken, ProgressSlot
 from core.datatypes import DocumentRecord, FileResult, FileStatus, IngestReport
 from core.errors import DiskFull, IngestError, NoTextFound, SourceMissing, StoreError
 from core.fileio import sha256_file
+from core.ingest import IngestContext
 from core.ingest.chunking import Chunk, chunk_page
 from core.ingest.ocr import OcrEngine
 from core.ingest.pdf import extract_pages, open_pdf
-from core.store import ChunkRecord, VectorStore
-from core.workspace import WorkspaceFolder, now_iso
+from core.store import ChunkRecord
+from core.workspace import now_iso
 
 log = logging.getLogger(__name__)
 
@@ -93,21 +92,13 @@ def ensure_free_space(path: Path, needed: int = MIN_FREE_BYTES) -> None:
 class IngestPipeline:
     """Imports files into one open workspace. Not thread-safe: one pipeline per import call."""
 
-    def __init__(
-        self,
-        folder: WorkspaceFolder,
-        store: VectorStore,
-        ocr: OcrEngine | None,
-        lock: threading.RLock,
-        progress: ProgressSlot,
-        cancel: CancelToken,
-    ) -> None:
-        self._folder = folder
-        self._store = store
-        self._lock = lock
+    def __init__(self, context: IngestContext, ocr: OcrEngine | None) -> None:
+        self._folder = context.folder
+        self._store = context.store
+        self._lock = context.lock
+        self._progress = context.progress
+        self._cancel = context.cancel
         self._ocr = ocr
-        self._progress = progress
-        self._cancel = cancel
 
     def run(self, paths: Sequence[str | Path]) -> IngestReport:
         items = list(expand_paths(paths))
