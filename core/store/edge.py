@@ -111,7 +111,7 @@ class EdgeStore:
         condition = qe.FieldCondition(key="doc_id", match=qe.MatchAny(any=list(doc_ids)))
         self._apply(qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=[condition])))
 
-    def search(self, vector: Sequence[float], text: str, limit: int, mode: SearchMode = "hybrid-rrf") -> list[StoredHit]:
+    def search(self, vector: Sequence[float], text: str, limit: int, mode: SearchMode) -> list[StoredHit]:
         qe = self._qe
         dense = list(map(float, vector))
         dense_query = qe.Query.Nearest(dense, using=DENSE)
