@@ -103,8 +103,13 @@ def _ground_line(line: str, vocabularies: list[set[str]]) -> str:
     return grounded + line[len(covered):] if line.startswith(covered) else line
 
 
+_PLACEHOLDER_MARKER = re.compile(r"\s*\[n\]", re.I)
+
+
 def tidy(answer: str) -> str:
-    """Remove the spaces left where invalid markers were dropped."""
+    """Remove the spaces left where invalid markers were dropped, and "[n]" copied from the
+    prompt's instructions (it points at no passage)."""
+    answer = _PLACEHOLDER_MARKER.sub("", answer)
     return _SPACE_BEFORE_PUNCT.sub(r"\1", re.sub(r"[ \t]{2,}", " ", answer)).strip()
 
 
@@ -243,3 +248,27 @@ def condense_question(
     first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
     standalone = first_line.strip("\"'“”「」 ").removeprefix("Standalone question:").strip()
     return standalone if len(standalone) >= 2 else question
+
+
+def only_markers(answer: str) -> bool:
+    """True when the answer is nothing but citation markers ("[1]"): small models sometimes point
+    at a passage instead of answering from it."""
+    return bool(_MARKER.search(answer)) and not _tokens(_MARKER.sub("", answer))
+
+
+def quote_best_sentence(answer: str, passages: Sequence[Passage], question: str) -> str:
+    """For an answer that only points at passages: the sentence of those passages that shares
+    most words with the question, quoted with its marker, so the user gets the text pointed at."""
+    numbers = [int(n) for m in _MARKER.finditer(answer) for n in re.findall(r"\d+", m.group(1))]
+    wanted = set(_tokens(question))
+    best, best_number, best_share = "", 0, -1.0
+    for number in dict.fromkeys(n for n in numbers if 1 <= n <= len(passages)):
+        for match in _SENTENCE.finditer(passages[number - 1].text):
+            sentence = match.group(0).strip()
+            tokens = _tokens(sentence)
+            if len(tokens) < 3:
+                continue
+            share = sum(1 for t in set(tokens) if t in wanted) / len(wanted or {""})
+            if share > best_share:
+                best, best_number, best_share = sentence, number, share
+    return f"“{best}” [{best_number}]" if best else answer

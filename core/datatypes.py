@@ -215,6 +215,8 @@ class AnswerDone:
     cancelled: bool = False
     standalone_question: str | None = None
     source: Literal["documents", "faq"] = "documents"
+    #: For a refusal: names the question is about that the documents never mention.
+    missing_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

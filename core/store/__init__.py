@@ -79,6 +79,10 @@ class VectorStore(Protocol):
     def search(self, vector: Sequence[float], text: str, limit: int, mode: SearchMode) -> list[StoredHit]:
         """The ``limit`` best chunks for a query (its dense ``vector`` and its ``text``), best first."""
 
+    def keyword_texts(self, term: str, limit: int) -> list[str] | None:
+        """Texts of up to ``limit`` chunks sharing a keyword token with ``term``; None when the
+        term has no indexable token (a stop word)."""
+
     def chunk_counts(self) -> dict[str, int]:
         """Number of stored chunks per doc_id (used to find orphans after a crash)."""
 

@@ -132,6 +132,16 @@ class EdgeStore:
             )
         return [self._hit(point, dense) for point in self._shard.query(request)]
 
+    def keyword_texts(self, term: str, limit: int) -> list[str] | None:
+        """Texts of the chunks sharing a BM25 token with ``term`` (best first); None when the term
+        has no token at all (a stop word), so nothing can be said about it."""
+        vector = self._bm25.embed_query(term)
+        if not list(vector.indices):
+            return None
+        request = self._qe.QueryRequest(limit=limit, query=self._qe.Query.Nearest(vector, using=SPARSE),
+                                        with_payload=["text"], with_vector=False)
+        return [str((point.payload or {}).get("text", "")) for point in self._shard.query(request)]
+
     def document_chunks(self, doc_id: str) -> list[StoredHit]:
         qe = self._qe
         condition = qe.Filter(must=[qe.FieldCondition(key="doc_id", match=qe.MatchValue(doc_id))])

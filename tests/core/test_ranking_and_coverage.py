@@ -1,0 +1,98 @@
+"""Sources per page, near-identical text shown once, and the absent-name check before answering."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.coverage import missing_names, named_terms
+from core.datatypes import AnswerDone, AskRequest, Passage, SearchRequest, Span
+from core.ranking import group_by_page, prompt_chunks, resemblance, shingles
+from tests.core.pdfs import text_pdf
+
+
+def _passage(doc: str, page: int, text: str, start: int = 0) -> Passage:
+    return Passage(doc, doc, page, Span(start, start + len(text)), text, 1.0, similarity=0.9, workspace="w")
+
+
+def test_pages_are_distinct_and_keep_their_chunks_in_rank_order() -> None:
+    hits = [_passage("a", 1, "alpha beta gamma delta", 0), _passage("a", 1, "epsilon zeta eta theta", 30),
+            _passage("a", 2, "iota kappa lambda mu"), _passage("b", 1, "nu xi omicron pi rho")]
+    groups = group_by_page(hits, 2)
+    assert [(g[0].doc, g[0].page, len(g)) for g in groups] == [("a", 1, 2), ("a", 2, 1)]
+    assert [p.text for p in prompt_chunks(groups, 2)] == ["alpha beta gamma delta", "iota kappa lambda mu"]
+    assert len(prompt_chunks(groups, 10)) == 3
+
+
+def test_near_identical_text_on_another_page_is_dropped() -> None:
+    born_digital = "Merchandise inventories, net at the end of the fourth quarter of fiscal 2022 totaled $1.6 billion."
+    ocr_copy = "Merchandise inventories, net at the end of the fourth quarter of fiscal 2022 totaled $1.6 bilion."
+    other = "Cash and cash equivalents at the end of the fourth quarter of fiscal 2022 were $737.9 million."
+    assert resemblance(shingles(born_digital), shingles(ocr_copy)) > 0.8
+    assert resemblance(shingles(born_digital), shingles(other)) < 0.5
+    groups = group_by_page([_passage("a", 3, born_digital), _passage("a_scan", 3, ocr_copy), _passage("c", 1, other)], 5)
+    assert [g[0].doc for g in groups] == ["a", "c"]
+    chinese = "西湖龙井茶产于浙江省杭州市西湖龙井村周围群山，已有一千二百余年历史。"
+    assert resemblance(shingles(chinese), shingles(chinese.replace("，", " , "))) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("What is Coca Cola's FY2022 dividend payout ratio?", ["Coca", "Cola"]),
+        ("Does 3M have a reasonably healthy liquidity profile for Q2 of FY2023?", ["3M"]),
+        ("Are JPM's gross margins historically consistent?", ["JPM"]),
+        ("What index has The AES Corporation selected as its peer group index?", ["AES", "Corporation"]),
+        ("Did Pfizer grow its PPNE between FY20 and FY21?", []),  # lone acronyms are not names
+        ("What is Amazon's FY2017 days payable outstanding (DPO)?", ["Amazon"]),
+        ("Roughly how many times has it sold its inventory? Round your answer to two decimals.", []),
+        ("For Pfizer, which region had the biggest drop in Q22023 or Q2'2023 revenues?", []),
+        ("What is the date of the Credit Agreement with Bank of America?", ["Credit", "Agreement", "Bank", "America"]),
+        ("《流浪地球2》的主演是谁？", ["流浪地球2"]),
+        ("2022年WTT世界杯决赛男单冠军", []),
+    ],
+)
+def test_named_terms(question: str, names: list[str]) -> None:
+    assert named_terms(question) == names
+
+
+def test_missing_names_uses_the_keyword_index_and_whole_chinese_titles() -> None:
+    index = {"amazon": ["Amazon.com, Inc. annual report"], "流浪地球2": ["电影《流浪地球》于2019年上映"],
+             "emnlp2022": [], "emnlp": ["EMNLP 2022 was held in Abu Dhabi"]}
+
+    def lookup(term: str) -> list[str] | None:
+        return None if term.lower() == "the" else index.get(term.lower(), [])
+
+    assert missing_names("What was Amazon's net income?", lookup) == []
+    assert missing_names("What was Walmart's net income?", lookup) == ["Walmart"]
+    assert missing_names("《流浪地球2》的主演是谁？", lookup) == ["流浪地球2"]
+    assert missing_names("EMNLP2022的举办地", lookup) == []
+
+
+def test_question_about_an_absent_company_is_refused_before_the_model(fake_engine, tmp_path: Path) -> None:
+    pdf = text_pdf(tmp_path / "amazon.pdf", ["Amazon.com, Inc. reported net sales of $177,866 million in 2017. "
+                                             "Amazon's net income was $3,033 million in 2017."])
+    fake_engine.create_workspace("filings")
+    fake_engine.ingest("filings", [pdf])
+    fake_engine.complete_indexing("filings")
+    assert fake_engine.missing_names(["filings"], "What was Amazon's net income in 2017?") == []
+    done = [e for e in fake_engine.ask(AskRequest("filings", "What was Walmart's net income in 2017?"))
+            if isinstance(e, AnswerDone)][0]
+    assert done.refused and done.missing_names == ("Walmart",)
+    assert done.passages, "a refusal still offers the closest passages"
+    answered = [e for e in fake_engine.ask(AskRequest("filings", "What was Amazon's net income in 2017?"))
+                if isinstance(e, AnswerDone)][0]
+    assert not answered.refused and answered.missing_names == ()
+    hits = fake_engine.search(SearchRequest("filings", "Amazon net income", top_k=5))
+    assert len({(h.doc_id, h.page) for h in hits}) == len(hits)
+
+
+def test_an_answer_that_only_points_at_a_passage_quotes_the_sentence_pointed_at() -> None:
+    from core.answer import only_markers, quote_best_sentence
+
+    passages = [_passage("bio", 2, "吕志兴生于大埔。他的得意之作是一九八七年的纪录片《大埔》。他后来移居香港。")]
+    assert only_markers("[1]") and only_markers(" [1][2] ") and not only_markers("见 [1]。生于大埔 [1]")
+    quoted = quote_best_sentence("[1]", passages, "吕志兴的得意之作是什么？")
+    assert quoted == "“他的得意之作是一九八七年的纪录片《大埔》。” [1]"
+    assert quote_best_sentence("[7]", passages, "anything") == "[7]"
