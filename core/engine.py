@@ -42,6 +42,7 @@ from core.datatypes import (
     TokenDelta,
     WorkspaceInfo,
 )
+from core.doclabel import labelled_text
 from core.embeddings import Embedder
 from core.errors import UserError, WenkuError, WorkspaceExists, WorkspaceIncompatible
 from core.ingest import IngestContext
@@ -367,7 +368,7 @@ class Engine:
                 dense = ws.store.search(vector, query, depth, "dense")
                 if dense and detect_language(dense[0].text) != detect_language(query):
                     hits = dense
-        missing = [h.text for h in hits if h.similarity is None]
+        missing = [labelled_text(h.file_name, h.text) for h in hits if h.similarity is None]
         computed = iter(self._embedder.embed_passages(missing) if missing else [])
         passages = []
         for h in hits:

@@ -65,7 +65,8 @@ class VectorStore(Protocol):
         """Add dense vectors to chunks written without one (point id → vector)."""
 
     def pending_dense(self, limit: int) -> list[tuple[str, str, str]]:
-        """Up to ``limit`` chunks still lacking a dense vector, as (point id, doc_id, text)."""
+        """Up to ``limit`` chunks still lacking a dense vector, as (point id, doc_id, text to embed:
+        the document label and the chunk text, see :mod:`core.doclabel`)."""
 
     def pending_count(self, doc_id: str | None = None) -> int:
         """How many chunks (of one document, or all) still lack a dense vector."""

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from core.datatypes import Span
+from core.doclabel import labelled_text
 from core.errors import DependencyMissing, DiskFull, StoreError
 from core.store import ChunkRecord, SearchMode, StoredHit
 
@@ -79,7 +80,7 @@ class EdgeStore:
         self._apply(qe.UpdateOperation.upsert_points(points))
 
     def _vectors(self, chunk: ChunkRecord) -> dict[str, Any]:
-        vectors: dict[str, Any] = {SPARSE: self._bm25.embed_document(chunk.text)}
+        vectors: dict[str, Any] = {SPARSE: self._bm25.embed_document(labelled_text(chunk.file_name, chunk.text))}
         if chunk.vector is not None:
             vectors[DENSE] = list(map(float, chunk.vector))
         return vectors
@@ -97,9 +98,10 @@ class EdgeStore:
 
     def pending_dense(self, limit: int) -> list[tuple[str, str, str]]:
         request = self._qe.ScrollRequest(limit=limit, filter=self._pending_filter(None),
-                                         with_payload=["doc_id", "text"], with_vector=False)
+                                         with_payload=["doc_id", "file_name", "text"], with_vector=False)
         records, _ = self._shard.scroll(request)
-        return [(str(r.id), str((r.payload or {})["doc_id"]), str((r.payload or {})["text"])) for r in records]
+        return [(str(r.id), str((r.payload or {})["doc_id"]),
+                 labelled_text(str((r.payload or {})["file_name"]), str((r.payload or {})["text"]))) for r in records]
 
     def pending_count(self, doc_id: str | None = None) -> int:
         return int(self._shard.count(self._qe.CountRequest(exact=True, filter=self._pending_filter(doc_id))))
