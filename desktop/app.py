@@ -58,14 +58,11 @@ def offer_crash_report(parent: Any, text: str) -> Any:
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    def t(s: str) -> str:
-        return QCoreApplication.translate("CrashReport", s)
-
-    box = QMessageBox(QMessageBox.Icon.Warning, t("Wenku"),
-                      t("Wenku stopped unexpectedly last time. The report below can help fix it; "
-                        "nothing was sent anywhere."), QMessageBox.StandardButton.Close, parent)
+    box = QMessageBox(QMessageBox.Icon.Warning, QCoreApplication.translate("CrashReport", "Wenku"),
+                      QCoreApplication.translate(
+        "CrashReport", "Wenku stopped unexpectedly last time. The report below can help fix it; nothing was sent anywhere."), QMessageBox.StandardButton.Close, parent)
     box.setDetailedText(text)
-    copy = box.addButton(t("Copy details"), QMessageBox.ButtonRole.ActionRole)
+    copy = box.addButton(QCoreApplication.translate("CrashReport", "Copy details"), QMessageBox.ButtonRole.ActionRole)
     copy.clicked.disconnect()
     copy.clicked.connect(lambda: QApplication.clipboard().setText(text))
     box.open()

@@ -11,33 +11,29 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 
-def _t(text: str) -> str:
-    return QCoreApplication.translate("Errors", text)
-
-
 def sentence(kind: str) -> str:
     """The user-facing sentence for an error class name (or a few GUI-side kinds)."""
     table = {
-        "InvalidWorkspaceName": _t("That workspace name cannot be used. Avoid slashes, colons and names starting with a dot."),
-        "WorkspaceNotFound": _t("This workspace no longer exists."),
-        "WorkspaceExists": _t("A workspace with that name already exists."),
-        "WorkspaceLocked": _t("This workspace is open in another Wenku window or command. Close it there first."),
-        "WorkspaceIncompatible": _t("This workspace was indexed with another embedding model or a newer Wenku. Import its documents into a new workspace."),
-        "SourceMissing": _t("The file could not be found or read."),
-        "EmptyFile": _t("The file is empty."),
-        "NotAPdf": _t("The file is not a PDF."),
-        "CorruptPdf": _t("The PDF is damaged and cannot be read."),
-        "EncryptedPdf": _t("The PDF is protected by a password."),
-        "NoTextFound": _t("No text could be found in the document, not even by OCR."),
-        "ModelMissing": _t("The chat model is not installed. Install Wenku's models or choose a GGUF file in Preferences."),
-        "ModelCorrupt": _t("The chat model file is damaged or cannot be loaded. Choose another model in Preferences."),
-        "DependencyMissing": _t("A component Wenku needs is not installed."),
-        "DiskFull": _t("The disk is full. Free some space and try again."),
-        "StoreError": _t("The search index could not be read or written."),
-        "SourceFileMissing": _t("The original PDF was moved or deleted, so its page cannot be shown."),
-        "NotGguf": _t("The file is not a GGUF chat model."),
+        "InvalidWorkspaceName": QCoreApplication.translate("Errors", "That workspace name cannot be used. Avoid slashes, colons and names starting with a dot."),
+        "WorkspaceNotFound": QCoreApplication.translate("Errors", "This workspace no longer exists."),
+        "WorkspaceExists": QCoreApplication.translate("Errors", "A workspace with that name already exists."),
+        "WorkspaceLocked": QCoreApplication.translate("Errors", "This workspace is open in another Wenku window or command. Close it there first."),
+        "WorkspaceIncompatible": QCoreApplication.translate("Errors", "This workspace was indexed with another embedding model or a newer Wenku. Import its documents into a new workspace."),
+        "SourceMissing": QCoreApplication.translate("Errors", "The file could not be found or read."),
+        "EmptyFile": QCoreApplication.translate("Errors", "The file is empty."),
+        "NotAPdf": QCoreApplication.translate("Errors", "The file is not a PDF."),
+        "CorruptPdf": QCoreApplication.translate("Errors", "The PDF is damaged and cannot be read."),
+        "EncryptedPdf": QCoreApplication.translate("Errors", "The PDF is protected by a password."),
+        "NoTextFound": QCoreApplication.translate("Errors", "No text could be found in the document, not even by OCR."),
+        "ModelMissing": QCoreApplication.translate("Errors", "The chat model is not installed. Install Wenku's models or choose a GGUF file in Preferences."),
+        "ModelCorrupt": QCoreApplication.translate("Errors", "The chat model file is damaged or cannot be loaded. Choose another model in Preferences."),
+        "DependencyMissing": QCoreApplication.translate("Errors", "A component Wenku needs is not installed."),
+        "DiskFull": QCoreApplication.translate("Errors", "The disk is full. Free some space and try again."),
+        "StoreError": QCoreApplication.translate("Errors", "The search index could not be read or written."),
+        "SourceFileMissing": QCoreApplication.translate("Errors", "The original PDF was moved or deleted, so its page cannot be shown."),
+        "NotGguf": QCoreApplication.translate("Errors", "The file is not a GGUF chat model."),
     }
-    return table.get(kind, _t("Something went wrong."))
+    return table.get(kind, QCoreApplication.translate("Errors", "Something went wrong."))
 
 
 def kind_of(error: BaseException) -> str:
@@ -63,11 +59,11 @@ def ingest_problem(error: str) -> str:
 
 def show_error(parent: QWidget | None, kind: str, details: str) -> QMessageBox:
     """A non-blocking message box: the sentence, the details folded away, and "Copy details"."""
-    box = QMessageBox(QMessageBox.Icon.Warning, _t("Wenku"), sentence(kind), QMessageBox.StandardButton.Close, parent)
+    box = QMessageBox(QMessageBox.Icon.Warning, QCoreApplication.translate("Errors", "Wenku"), sentence(kind), QMessageBox.StandardButton.Close, parent)
     box.setDetailedText(details)
-    copy = box.addButton(_t("Copy details"), QMessageBox.ButtonRole.ActionRole)
+    copy = box.addButton(QCoreApplication.translate("Errors", "Copy details"), QMessageBox.ButtonRole.ActionRole)
     copy.clicked.disconnect()
     copy.clicked.connect(lambda: QApplication.clipboard().setText(f"{sentence(kind)}\n\n{details}"))
-    box.setAccessibleName(_t("Error"))
+    box.setAccessibleName(QCoreApplication.translate("Errors", "Error"))
     box.open()
     return box

@@ -102,6 +102,7 @@ def to_markdown(workspace: str, turns: list[dict[str, Any]], labels: dict[str, s
         if turn.get("citations"):
             lines += [f"**{labels['sources']}**", ""]
             for c in turn["citations"]:
-                lines.append(f"- [{c['marker']}] {c['doc']}, {labels['page']} {c['page']}: {c['snippet']}")
+                page = labels["page"].replace("%1", str(c["page"]))
+                lines.append(f"- [{c['marker']}] {c['doc']}, {page}: {c['snippet']}")
             lines.append("")
     return "\n".join(lines)

@@ -520,7 +520,7 @@ class MainWindow(QMainWindow):
 
     def conversation_markdown(self) -> str:
         labels = {"title": self.tr("Conversation"), "question": self.tr("Question"), "answer": self.tr("Answer"),
-                  "sources": self.tr("Sources"), "page": self.tr("page")}
+                  "sources": self.tr("Sources"), "page": self.tr("page %1")}
         return to_markdown(self.workspace or "", self.history.turns() if self.history else [], labels)
 
     def copy_conversation(self) -> None:
@@ -608,4 +608,13 @@ def central_widget_names(window: QWidget) -> list[str]:
     from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QPlainTextEdit
 
     kinds = (QAbstractButton, QComboBox, QLineEdit, QPlainTextEdit, QAbstractSpinBox)
-    return [w.accessibleName() for w in window.findChildren(QWidget) if isinstance(w, kinds)]
+    from PySide6.QtWidgets import QMenuBar, QTableWidget
+
+    # Parts of composite Qt widgets (a spin box's line edit, a table's corner button, the menu
+    # bar's overflow arrow) are named through their owner.
+    inner = (QAbstractSpinBox, QComboBox, QTableWidget, QMenuBar)
+    return [w.accessibleName() or (w.text() if isinstance(w, QAbstractButton) else "")
+            or f"<unnamed {type(w).__name__} in {type(w.parentWidget()).__name__}>"
+            for w in window.findChildren(QWidget)
+            if isinstance(w, kinds) and not isinstance(w.parentWidget(), inner)
+            and not type(w).__name__.startswith("QMessageBox")]

@@ -40,7 +40,7 @@ class _Job(QRunnable):
     def run(self) -> None:  # worker thread
         try:
             result = self._fn(self._signals)
-        except BaseException as error:  # noqa: BLE001 - every failure travels back as data
+        except BaseException as error:
             log.exception("event=task_failed")
             self._signals.failed.emit(error, traceback.format_exc())
         else:

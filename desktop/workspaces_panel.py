@@ -132,7 +132,8 @@ class WorkspacesPanel(QWidget):
             item = self.list.item(row)
             info = self._infos[row]
             language = self._language_name(self._prefs.get(info.name, {}).get("language", "mixed"))
-            count = self.tr("%n document(s)", "", info.documents)
+            count = self.tr("1 document") if info.documents == 1 else self.tr("%1 documents").replace(
+                "%1", str(info.documents))
             item.setText(f"{info.name}\n{count} · {language}")
             item.setToolTip(self.tr("%1 chunks").replace("%1", str(info.chunks)))
 
