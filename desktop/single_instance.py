@@ -49,11 +49,15 @@ class SingleInstance(QObject):
         socket = self._server.nextPendingConnection()
         if socket is None:
             return
-        socket.readyRead.connect(lambda s=socket: self._on_message(s))
-        socket.disconnected.connect(socket.deleteLater)
-
-    def _on_message(self, socket: QLocalSocket) -> None:
-        if bytes(socket.readAll().data()).strip() == b"raise":
+        # The message is one short line sent right after connecting: read it here (a knock is rare
+        # and the wait is bounded) rather than keeping per-socket slots alive.
+        if socket.bytesAvailable() or socket.waitForReadyRead(500):
+            message = bytes(socket.readAll().data()).strip()
+        else:
+            message = b""
+        socket.abort()
+        socket.deleteLater()
+        if message == b"raise":
             self.raise_requested.emit()
 
     def close(self) -> None:
