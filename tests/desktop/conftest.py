@@ -18,6 +18,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any QApplication
 _ENV_MODELS = os.environ.get("WENKU_MODELS")
 
 pytest.importorskip("PySide6", reason="the desktop GUI needs PySide6")
+try:
+    import PySide6.QtWidgets  # noqa: F401 - loads Qt's system libraries (libEGL, libfontconfig, libxkbcommon, ...)
+except ImportError as _error:  # a bare machine without them: say which one
+    pytest.skip(f"Qt cannot load a system library it needs: {_error}", allow_module_level=True)
 pytest.importorskip("pytestqt", reason="the desktop GUI tests need pytest-qt")
 
 

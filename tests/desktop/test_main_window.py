@@ -62,6 +62,16 @@ def test_import_ask_cite_and_restart(qtbot: Any, make_window: Any, real_embedder
     assert window.documents.table.item(row, 1).text() == "2"  # pages
     qtbot.waitUntil(lambda: "2 documents" in window.workspaces.list.item(0).text(), timeout=10000)
 
+    # A question the documents cannot answer is refused, with the closest passages offered (refused
+    # turns are not used as conversation history, so the next question stands alone).
+    with qtbot.waitSignal(window.answer_finished, timeout=60000) as refused:
+        window.ask("What is the airspeed velocity of an unladen swallow?")
+    assert refused.args[0]["refused"]
+    refusal = window.chat.turn_widgets[-1]
+    assert refusal.property("kind") == "refusal" and refusal.header.isVisible()
+    assert refusal.header.text() == "Not found in your documents"
+    assert refusal.chips_title.text() == "Closest passages:" and refusal.chip_buttons
+
     # Ask by typing and pressing Enter; the answer streams in, then citation chips appear.
     window.chat.question.setFocus()
     qtbot.keyClicks(window.chat.question, "When was the Lanford river bridge restored?")
@@ -85,6 +95,7 @@ def test_import_ask_cite_and_restart(qtbot: Any, make_window: Any, real_embedder
     assert window.viewer.page_number == 2
     assert window.viewer.highlight_rects, "the cited passage is not highlighted"
     assert "page 2" in window.viewer.title.text()
+    assert window.grab().save(str(tmp_path / "source-viewer.png"))  # for a look by eye
     window.viewer.set_zoom(+1)
     assert window.viewer.zoom > 1.0 and window.viewer.highlight_rects
     window.viewer.show_page(1)
@@ -95,21 +106,14 @@ def test_import_ask_cite_and_restart(qtbot: Any, make_window: Any, real_embedder
     window.export_conversation(str(tmp_path / "chat.md"))
     assert "1987" in (tmp_path / "chat.md").read_text(encoding="utf-8")
 
-    # A question the documents cannot answer is refused, with the closest passages offered.
-    with qtbot.waitSignal(window.answer_finished, timeout=60000) as refused:
-        window.ask("What is the airspeed velocity of an unladen swallow?")
-    if refused.args[0]["refused"]:
-        refusal = window.chat.turn_widgets[-1]
-        assert refusal.property("kind") == "refusal" and refusal.header.isVisible()
-        assert refusal.header.text() == "Not found in your documents"
-
     # Restart: a new window on the same data dir shows the conversation again.
     window.close()
     again = make_window(real_embedder)
     assert again.workspace == "history"
     assert len(again.chat.turn_widgets) == 2
-    assert "1987" in again.chat.turn_widgets[0].answer_label.text()
-    assert again.chat.turn_widgets[0].chip_buttons
+    assert again.chat.turn_widgets[0].property("kind") == "refusal"
+    assert "1987" in again.chat.turn_widgets[1].answer_label.text()
+    assert again.chat.turn_widgets[1].chip_buttons
     again.new_conversation()
     assert again.chat.turn_widgets == []
 
@@ -193,3 +197,43 @@ def test_workspace_rename_delete_and_preferences(qtbot: Any, make_window: Any, h
     assert load_settings(window.data_dir).workspace("alpha")["pii_masking"] is True
     unnamed = [name for name in central_widget_names(window) if name.startswith("<unnamed")]
     assert not unnamed, f"controls without an accessible name: {unnamed}"
+
+
+def test_document_actions_failures_and_keyboard(qtbot: Any, make_window: Any, hashing_embedder: Any,
+                                                tmp_path: Path) -> None:
+    good = text_pdf(tmp_path / "bridge.pdf", BRIDGE)
+    broken = tmp_path / "notes.pdf"
+    broken.write_text("this is not a PDF at all", encoding="utf-8")
+    window = make_window(hashing_embedder)
+    create_workspace(qtbot, window, "docs")
+    with qtbot.waitSignal(window.import_finished, timeout=60000):
+        window.documents.add_requested.emit([str(good), str(broken)])  # what "Add documents…" emits
+    qtbot.waitUntil(lambda: window.documents.table.rowCount() == 2, timeout=10000)
+    failed_row = next(r for r in range(2) if window.documents.table.item(r, 0).text() == "notes.pdf")
+    assert window.documents.table.item(failed_row, 4).text() == "Failed: The file is not a PDF."
+    assert "Import finished: 1 added, 0 unchanged, 1 failed." in window.statusBar().currentMessage()
+
+    # Re-import the good document, then remove it.
+    good_row = 1 - failed_row
+    window.documents.table.selectRow(good_row)
+    assert window.documents.reimport_button.isEnabled() and window.documents.remove_button.isEnabled()
+    with qtbot.waitSignal(window.import_finished, timeout=60000) as again:
+        qtbot.mouseClick(window.documents.reimport_button, Qt.MouseButton.LeftButton)
+    assert again.args[0].count("added") == 1
+    qtbot.waitUntil(lambda: window.documents.table.rowCount() == 2, timeout=10000)
+    good_row = next(r for r in range(2) if window.documents.table.item(r, 0).text() == "bridge.pdf")
+    window.documents.table.selectRow(good_row)
+    with qtbot.waitSignal(window.documents_loaded, timeout=30000):
+        qtbot.mouseClick(window.documents.remove_button, Qt.MouseButton.LeftButton)
+    assert [window.documents.table.item(r, 0).text() for r in range(window.documents.table.rowCount())] == ["notes.pdf"]
+
+    # Keyboard: Ctrl+L focuses the question box; Shift+Enter is a new line, not a question.
+    window.activateWindow()
+    window.documents.table.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.chat.question.hasFocus(), timeout=3000)
+    qtbot.keyClicks(window.chat.question, "first line")
+    qtbot.keyClick(window.chat.question, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClicks(window.chat.question, "second line")
+    assert window.chat.question.toPlainText() == "first line\nsecond line"
+    assert window.chat.turn_widgets == []
