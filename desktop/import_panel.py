@@ -235,7 +235,8 @@ class ImportPanel(QWidget):
                 item.setToolTip(tip)
                 item.setData(Qt.ItemDataRole.UserRole, key)
                 if column:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignCenter if column < 4 else Qt.AlignmentFlag.AlignLeft)
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignCenter if column < 4
+                                          else Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, item)
         self._update_buttons()
 

@@ -498,16 +498,18 @@ class MainWindow(QMainWindow):
         def located(docs: list[Any]) -> None:
             match = next((d for d in docs if d.file_name == ref["doc"]), None)
             path = Path(match.source_path) if match else None
+            sizes = self.splitter.sizes()
+            if not self.viewer.isVisible() or sizes[2] < 200:
+                total = sum(sizes)
+                self.viewer.show()
+                self.splitter.setSizes([sizes[0], max(400, (total - sizes[0]) * 9 // 20),
+                                        (total - sizes[0]) * 11 // 20])
             try:
                 if path is None:
                     raise FileNotFoundError(ref["doc"])
                 self.viewer.open_source(path, ref["doc"], int(ref["page"]), tuple(ref["span"]), ref.get("text", ""))
             except (OSError, RuntimeError, ValueError) as error:
                 self.last_box = show_error(self, "SourceFileMissing", f"{ref['doc']}: {error}")
-                return
-            sizes = self.splitter.sizes()
-            if sizes[2] < 200:
-                self.splitter.setSizes([sizes[0], max(400, sizes[1] - 480), 480])
 
         self.tasks.call(lambda: engine.documents(workspace), located, self._error)
 

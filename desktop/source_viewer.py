@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QRectF, Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QDesktopServices, QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QDesktopServices, QImage, QPainter, QPainterPath, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -181,6 +181,7 @@ class SourceViewer(QWidget):
             raise FileNotFoundError(str(path))
         with pymupdf.open(path) as document:
             self.page_count = document.page_count
+            page_width = document[max(0, min(page, document.page_count) - 1)].rect.width if document.page_count else 0
         self.path = path
         self.doc_name = doc_name
         self.cited_page = page
@@ -188,7 +189,15 @@ class SourceViewer(QWidget):
         self.passage_text = text
         self.page_box.setMaximum(max(1, self.page_count))
         self.show()
+        self.fit_width(page_width)
         self.show_page(page)
+
+    def fit_width(self, page_width: float) -> None:
+        """Zoom so the page fills the viewer's width (between 50 % and 300 %)."""
+        available = max(200, self.scroll.viewport().width() - self.scroll.verticalScrollBar().sizeHint().width() - 12)
+        self.zoom = max(ZOOMS[0], min(ZOOMS[-1], available / (page_width * 1.5))) if page_width else 1.0
+        self.zoom_in_button.setEnabled(self.zoom < ZOOMS[-1])
+        self.zoom_out_button.setEnabled(self.zoom > ZOOMS[0])
 
     def show_page(self, number: int) -> None:
         if self.path is None:
@@ -206,11 +215,12 @@ class SourceViewer(QWidget):
             image = QImage(pixmap.samples, pixmap.width, pixmap.height, pixmap.stride, QImage.Format.Format_RGB888).copy()
             self.highlight_rects = passage_rects(page, self.span, self.passage_text) if number == self.cited_page else []
         if self.highlight_rects:
-            painter = QPainter(image)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor(255, 213, 0, 90))
+            area = QPainterPath()  # one united area, so overlapping hits are not painted twice
+            area.setFillRule(Qt.FillRule.WindingFill)
             for x0, y0, x1, y1 in self.highlight_rects:
-                painter.drawRect(QRectF(x0 * scale - 1, y0 * scale - 1, (x1 - x0) * scale + 2, (y1 - y0) * scale + 2))
+                area.addRect(QRectF(x0 * scale - 1, y0 * scale - 1, (x1 - x0) * scale + 2, (y1 - y0) * scale + 2))
+            painter = QPainter(image)
+            painter.fillPath(area.simplified(), QColor(255, 213, 0, 90))
             painter.end()
         image.setDevicePixelRatio(ratio)
         self.image.setPixmap(QPixmap.fromImage(image))
@@ -222,8 +232,10 @@ class SourceViewer(QWidget):
             self.scroll.verticalScrollBar().setValue(int(max(0, top - 60)))
 
     def set_zoom(self, step: int) -> None:
-        index = min(range(len(ZOOMS)), key=lambda i: abs(ZOOMS[i] - self.zoom))
-        self.zoom = ZOOMS[max(0, min(len(ZOOMS) - 1, index + step))]
+        if step > 0:
+            self.zoom = next((z for z in ZOOMS if z > self.zoom + 0.01), ZOOMS[-1])
+        else:
+            self.zoom = next((z for z in reversed(ZOOMS) if z < self.zoom - 0.01), ZOOMS[0])
         self.zoom_in_button.setEnabled(self.zoom < ZOOMS[-1])
         self.zoom_out_button.setEnabled(self.zoom > ZOOMS[0])
         self.show_page(self.page_number)
