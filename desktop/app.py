@@ -170,7 +170,8 @@ def run(argv: Sequence[str] | None = None, factory: Any = None) -> int:
     if not args.screenshot:
         instance = SingleInstance(data_dir)
         instance.raise_requested.connect(lambda: (window.showNormal(), window.raise_(), window.activateWindow()))
-    if previous_crash and not args.screenshot:
+    if previous_crash:
+        log.warning("event=previous_crash_offered chars=%d", len(previous_crash))
         window.crash_box = offer_crash_report(window, previous_crash)
     if args.screenshot:
         window.driver = ScreenshotDriver(app, window, Path(args.screenshot).resolve(), args.workspace, args.ask)

@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         self.answer_passages: list[dict[str, Any]] = []
         self.answer_question = ""
         self.answer_error: tuple[str, str] | None = None
+        self.answer_history: History | None = None
         self.workspace_bytes = 0
         self.last_box: QMessageBox | None = None
 
@@ -439,6 +440,7 @@ class MainWindow(QMainWindow):
         self.answer_passages = []
         self.answer_question = question
         self.answer_error = None
+        self.answer_history = self.history  # the turn belongs here even if the user switches workspace
         self.chat.begin_answer(question)
         if self.host.model_state in ("waiting", "failed"):
             self.chat.set_notice(self.tr("Loading the chat model; the first answer takes longer."))
@@ -478,9 +480,16 @@ class MainWindow(QMainWindow):
     def _save_turn(self, turn: dict[str, Any]) -> None:
         self.answer_cancel = None
         self.chat.set_notice("")
-        if self.history is not None:
-            self.history.add_turn(turn)
-        self.chat.finish_answer(turn)
+        target = self.answer_history
+        if target is not None:
+            target.add_turn(turn)
+        if target is self.history:
+            self.chat.finish_answer(turn)
+        else:  # the user switched workspace meanwhile: show the current one's history again
+            self.chat.set_answering(False)
+            if self.history is not None:
+                self.history = History(self.data_dir, self.history.workspace)
+                self.chat.show_history(self.history.turns())
         self.answer_finished.emit(turn)
 
     def stop_answer(self) -> None:

@@ -238,3 +238,20 @@ def test_document_actions_failures_and_keyboard(qtbot: Any, make_window: Any, ha
     qtbot.keyClicks(window.chat.question, "second line")
     assert window.chat.question.toPlainText() == "first line\nsecond line"
     assert window.chat.turn_widgets == []
+
+
+def test_answer_stays_with_its_workspace(qtbot: Any, make_window: Any, hashing_embedder: Any, tmp_path: Path) -> None:
+    from desktop.history import History
+
+    window = make_window(hashing_embedder, delay_s=0.1)
+    create_workspace(qtbot, window, "first")
+    with qtbot.waitSignal(window.import_finished, timeout=60000):
+        window.import_paths([str(text_pdf(tmp_path / "bridge.pdf", BRIDGE))])
+    with qtbot.waitSignal(window.answer_finished, timeout=60000):
+        window.ask("When was the Lanford river bridge restored?")
+        qtbot.waitUntil(lambda: bool(window.chat._pending), timeout=30000)
+        create_workspace(qtbot, window, "second")  # switching stops the answer
+    assert window.workspace == "second" and window.chat.turn_widgets == []
+    assert window.chat.send_button.isEnabled()
+    assert History(window.data_dir, "first").turns()[0]["cancelled"]
+    assert History(window.data_dir, "second").turns() == []

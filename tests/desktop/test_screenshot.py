@@ -37,11 +37,17 @@ def check_png(path: Path) -> None:
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_screenshot_mode(tmp_path: Path, lang: str) -> None:
+    crash_log = tmp_path / "data" / "logs" / "crash.log"  # as faulthandler leaves it after a native crash
+    crash_log.parent.mkdir(parents=True)
+    crash_log.write_text("Fatal Python error: Segmentation fault\n", encoding="utf-8")
     out = tmp_path / f"wenku-{lang}.png"
     result = run_app(["--screenshot", str(out), "--lang", lang, "--workspace", "样例 samples"], tmp_path / "data")
     assert result.returncode == 0, result.stderr[-3000:]
     check_png(out)
     assert (tmp_path / "data" / "workspaces" / "样例 samples").is_dir()
+    assert crash_log.read_text(encoding="utf-8") == "", "this run's crash log starts empty"
+    assert "previous_crash_offered" in (crash_log.parent / "wenku-desktop.log").read_text(encoding="utf-8")
+    assert list(crash_log.parent.glob("crash-*.log")), "the old report is kept aside"
 
 
 @pytest.mark.model
