@@ -135,12 +135,12 @@ class TurnWidget(QFrame):
         if refused:
             for n, passage in enumerate(turn.get("passages", [])[:3], 1):
                 self._add_chip(n, passage["doc"], passage["page"], passage["span"], passage.get("text", ""),
-                               passage.get("workspace", ""), closest=True)
+                               passage.get("workspace", ""), passage.get("boxes", []), closest=True)
         else:
             for c in turn.get("citations", []):
                 if c.get("kind", "page") == "page":
                     self._add_chip(c["marker"], c["doc"], c["page"], c["span"], self._passage_text(c),
-                                   c.get("workspace", ""))
+                                   c.get("workspace", ""), c.get("boxes", []))
         self.chips_title.setVisible(bool(self.chip_buttons))
         self.retranslate()
 
@@ -151,12 +151,13 @@ class TurnWidget(QFrame):
         return str(citation.get("snippet", ""))
 
     def _add_chip(self, marker: int, doc: str, page: int, span: list[int], text: str, workspace: str,
-                  closest: bool = False) -> None:
+                  boxes: list[list[float]], closest: bool = False) -> None:
         chip = QPushButton(f"[{marker}] {doc} · p.{page}")
         chip.setObjectName("citationChip")
         chip.setCursor(Qt.CursorShape.PointingHandCursor)
         chip.setToolTip(text[:300])
-        ref = {"marker": marker, "doc": doc, "page": page, "span": list(span), "text": text, "workspace": workspace}
+        ref = {"marker": marker, "doc": doc, "page": page, "span": list(span), "text": text, "workspace": workspace,
+               "boxes": [list(b) for b in boxes]}
         chip.setProperty("ref", ref)
         chip.setProperty("closest", closest)
         chip.clicked.connect(lambda _=False, r=ref: self.source_requested.emit(r))

@@ -21,14 +21,19 @@ from core.fileio import write_json_atomic
 SCHEMA_VERSION = 1
 
 
+def _boxes(item: object) -> list[list[float]]:
+    """OCR line boxes of a passage or citation (engines that do not provide them: none)."""
+    return [[round(float(v), 2) for v in box] for box in getattr(item, "boxes", ())]
+
+
 def citation_dict(c: Citation) -> dict[str, Any]:
     return {"marker": c.marker, "doc": c.doc, "page": c.page, "span": [c.span.start, c.span.end],
-            "snippet": c.snippet, "workspace": c.workspace, "kind": c.kind}
+            "snippet": c.snippet, "workspace": c.workspace, "kind": c.kind, "boxes": _boxes(c)}
 
 
 def passage_dict(p: Passage) -> dict[str, Any]:
     return {"doc": p.doc, "page": p.page, "span": [p.span.start, p.span.end], "text": p.text,
-            "ocr": p.ocr, "workspace": p.workspace, "similarity": round(p.similarity, 4)}
+            "ocr": p.ocr, "workspace": p.workspace, "similarity": round(p.similarity, 4), "boxes": _boxes(p)}
 
 
 def turn_from_answer(question: str, done: AnswerDone) -> dict[str, Any]:

@@ -516,7 +516,8 @@ class MainWindow(QMainWindow):
             try:
                 if path is None:
                     raise FileNotFoundError(ref["doc"])
-                self.viewer.open_source(path, ref["doc"], int(ref["page"]), tuple(ref["span"]), ref.get("text", ""))
+                self.viewer.open_source(path, ref["doc"], int(ref["page"]), tuple(ref["span"]), ref.get("text", ""),
+                                        [tuple(b) for b in ref.get("boxes", [])])
             except (OSError, RuntimeError, ValueError) as error:
                 self.last_box = show_error(self, "SourceFileMissing", f"{ref['doc']}: {error}")
 

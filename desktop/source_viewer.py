@@ -1,10 +1,10 @@
 """The source viewer: the cited PDF page, rendered, with the cited passage highlighted.
 
-The passage is located from the citation's character span into the page's extracted text (the
-same ``page.get_text("text")`` the importer used): that text is searched on the page line by line
-(``page.search_for``), falling back to the passage text itself, and the hit rectangles are painted
-over the rendered page. Scanned pages without a text layer cannot be searched; the viewer then says
-so (OCR line boxes are not in the citations yet). Rendering one page takes tens of milliseconds, so
+For text read by OCR, the citation carries the OCR'd line boxes (unrotated page points), which are
+painted as they are. Otherwise the passage is located from the citation's character span into the
+page's extracted text (the same ``page.get_text("text")`` the importer used): that text is searched
+on the page line by line (``page.search_for``), falling back to the passage text itself. When
+neither works (a scanned page from an engine without line boxes) the viewer says so. Rendering one page takes tens of milliseconds, so
 it runs on the GUI thread. GUI thread only.
 """
 
@@ -81,6 +81,7 @@ class SourceViewer(QWidget):
         self.cited_page = 0
         self.span: tuple[int, int] = (0, 0)
         self.passage_text = ""
+        self.boxes: list[tuple[float, float, float, float]] = []
         self.highlight_rects: list[tuple[float, float, float, float]] = []
         self.doc_name = ""
 
@@ -170,7 +171,8 @@ class SourceViewer(QWidget):
             self.note.setText(self.tr("The passage could not be located on the page (a scanned page has no text to "
                                       "search), so nothing is highlighted."))
 
-    def open_source(self, path: Path, doc_name: str, page: int, span: tuple[int, int], text: str) -> None:
+    def open_source(self, path: Path, doc_name: str, page: int, span: tuple[int, int], text: str,
+                    boxes: list[tuple[float, float, float, float]] | None = None) -> None:
         """Show ``page`` (1-based) of the PDF at ``path`` with the passage highlighted.
 
         Raises ``OSError`` (file gone) or ``RuntimeError`` (PyMuPDF cannot open it).
@@ -187,6 +189,7 @@ class SourceViewer(QWidget):
         self.cited_page = page
         self.span = span
         self.passage_text = text
+        self.boxes = list(boxes or [])
         self.page_box.setMaximum(max(1, self.page_count))
         self.show()
         self.fit_width(page_width)
@@ -213,7 +216,12 @@ class SourceViewer(QWidget):
             scale = self.zoom * 1.5 * ratio  # 108 dpi at 100 %
             pixmap = page.get_pixmap(matrix=pymupdf.Matrix(scale, scale), alpha=False)
             image = QImage(pixmap.samples, pixmap.width, pixmap.height, pixmap.stride, QImage.Format.Format_RGB888).copy()
-            self.highlight_rects = passage_rects(page, self.span, self.passage_text) if number == self.cited_page else []
+            if number != self.cited_page:
+                self.highlight_rects = []
+            elif self.boxes:  # OCR line boxes: unrotated page space -> the rendered (rotated) page
+                self.highlight_rects = [tuple(pymupdf.Rect(box) * page.rotation_matrix) for box in self.boxes]
+            else:
+                self.highlight_rects = passage_rects(page, self.span, self.passage_text)
         if self.highlight_rects:
             area = QPainterPath()  # one united area, so overlapping hits are not painted twice
             area.setFillRule(Qt.FillRule.WindingFill)

@@ -126,3 +126,26 @@ def test_history_round_trip(tmp_path: Path) -> None:
     labels = {"title": "Conversation", "question": "Question", "answer": "Answer", "sources": "Sources",
               "page": "page %1"}
     assert "- [1] d.pdf, page 3: snip" in to_markdown("w", moved.conversations[0]["turns"], labels)
+
+
+def test_viewer_highlights_ocr_line_boxes_and_text_spans(qtbot: Any, tmp_path: Path) -> None:
+    """Scanned pages: the citation's OCR line boxes are painted; text pages: the span is searched."""
+    from desktop.source_viewer import SourceViewer
+    from tests.core.pdfs import scanned_pdf, text_pdf
+
+    viewer = SourceViewer()
+    qtbot.addWidget(viewer)
+    scan = scanned_pdf(tmp_path / "scan.pdf", "The ferry leaves at nine.")
+    viewer.open_source(scan, "scan.pdf", 1, (0, 10), "The ferry leaves at nine.")
+    assert viewer.highlight_rects == [] and "could not be located" in viewer.note.text()
+    viewer.open_source(scan, "scan.pdf", 1, (0, 10), "The ferry leaves at nine.", [(50.0, 50.0, 300.0, 70.0)])
+    assert viewer.highlight_rects == [(50.0, 50.0, 300.0, 70.0)]
+    assert viewer.note.text() == "The cited passage is highlighted."
+
+    page_text = "Alpha line one.\nThe bridge was restored in 1987."
+    pdf = text_pdf(tmp_path / "t.pdf", [page_text])
+    start = page_text.index("The bridge")
+    viewer.open_source(pdf, "t.pdf", 1, (start, len(page_text)), "")
+    assert len(viewer.highlight_rects) >= 1
+    top = min(r[1] for r in viewer.highlight_rects)
+    assert top > 55, "the highlight must be on the second line, not the first"
