@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -208,6 +209,7 @@ class ChatView(QWidget):
     stop_requested = Signal()
     source_requested = Signal(dict)
     new_conversation_requested = Signal()
+    conversation_selected = Signal(str)
     copy_requested = Signal()
     export_requested = Signal()
 
@@ -232,7 +234,14 @@ class ChatView(QWidget):
         top = QHBoxLayout()
         self.title = QLabel()
         self.title.setObjectName("panelTitle")
+        self.conversations = QComboBox()
+        self.conversations.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.conversations.setMinimumContentsLength(18)
+        self.conversations.activated.connect(
+            lambda index: self.conversation_selected.emit(str(self.conversations.itemData(index))))
+        self._summaries: list[tuple[str, str, str]] = []
         top.addWidget(self.title)
+        top.addWidget(self.conversations)
         top.addStretch()
         for button in (self.new_button, self.copy_button, self.export_button):
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -303,6 +312,23 @@ class ChatView(QWidget):
         self.stop_button.setAccessibleName(self.tr("Stop the answer"))
         self.stop_button.setToolTip(self.tr("Stop the answer (Esc)"))
         self.placeholder.setText(self.tr("Answers come only from the documents of this workspace, with their sources."))
+        self.conversations.setAccessibleName(self.tr("Earlier conversations"))
+        self.conversations.setToolTip(self.tr("Earlier conversations"))
+        self._fill_conversations()
+
+    def set_conversations(self, summaries: list[tuple[str, str, str]]) -> None:
+        """(id, created, first question), the current conversation first."""
+        self._summaries = summaries
+        self._fill_conversations()
+
+    def _fill_conversations(self) -> None:
+        self.conversations.blockSignals(True)
+        self.conversations.clear()
+        for conversation_id, created, question in self._summaries:
+            title = question[:40] + ("…" if len(question) > 40 else "") if question else self.tr("New conversation")
+            self.conversations.addItem(f"{created} · {title}", conversation_id)
+        self.conversations.setCurrentIndex(0)
+        self.conversations.blockSignals(False)
 
     # --- turns ----------------------------------------------------------------------------------
 

@@ -79,6 +79,20 @@ class History:
             self.conversations.append(self._new())
             self.save()
 
+    def select(self, conversation_id: str) -> None:
+        """Make an earlier conversation the current one (it moves to the end of the list)."""
+        for index, conversation in enumerate(self.conversations):
+            if conversation["id"] == conversation_id and index != len(self.conversations) - 1:
+                self.conversations.append(self.conversations.pop(index))
+                self.save()
+                return
+
+    def summaries(self) -> list[tuple[str, str, str]]:
+        """(id, created, first question) of every conversation with turns, newest first, plus the current one."""
+        rows = [(c["id"], c.get("created", ""), c["turns"][0]["question"] if c["turns"] else "")
+                for c in self.conversations if c["turns"] or c is self.current]
+        return list(reversed(rows))
+
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(self.path, {"schema": SCHEMA_VERSION, "workspace": self.workspace,

@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         self.chat.stop_requested.connect(self.stop_answer)
         self.chat.source_requested.connect(self.show_source)
         self.chat.new_conversation_requested.connect(self.new_conversation)
+        self.chat.conversation_selected.connect(self.select_conversation)
         self.chat.copy_requested.connect(self.copy_conversation)
         self.chat.export_requested.connect(self.export_conversation)
         self.host.ready.connect(self.refresh_workspaces)
@@ -230,6 +231,7 @@ class MainWindow(QMainWindow):
         self.workspace = name
         self.history = History(self.data_dir, name) if name else None
         self.chat.show_history(self.history.turns() if self.history else [])
+        self.chat.set_conversations(self.history.summaries() if self.history else [])
         self.chat.setEnabled(name is not None)
         self.documents.setEnabled(name is not None)
         self.viewer.hide()
@@ -485,6 +487,8 @@ class MainWindow(QMainWindow):
             target.add_turn(turn)
         if target is self.history:
             self.chat.finish_answer(turn)
+            if self.history is not None:
+                self.chat.set_conversations(self.history.summaries())
         else:  # the user switched workspace meanwhile: show the current one's history again
             self.chat.set_answering(False)
             if self.history is not None:
@@ -529,6 +533,15 @@ class MainWindow(QMainWindow):
         if self.history is not None and self.answer_cancel is None:
             self.history.new_conversation()
             self.chat.show_history([])
+            self.chat.set_conversations(self.history.summaries())
+
+    def select_conversation(self, conversation_id: str) -> None:
+        """Continue an earlier conversation of this workspace."""
+        if self.history is not None and self.answer_cancel is None:
+            self.history.select(conversation_id)
+            self.chat.show_history(self.history.turns())
+        if self.history is not None:
+            self.chat.set_conversations(self.history.summaries())
 
     def conversation_markdown(self) -> str:
         labels = {"title": self.tr("Conversation"), "question": self.tr("Question"), "answer": self.tr("Answer"),

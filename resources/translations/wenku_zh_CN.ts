@@ -59,6 +59,10 @@
         <source>Answers come only from the documents of this workspace, with their sources.</source>
         <translation>回答只来自本工作区的文档，并注明出处。</translation>
     </message>
+    <message>
+        <source>Earlier conversations</source>
+        <translation>以前的对话</translation>
+    </message>
 </context>
 <context>
     <name>CrashReport</name>

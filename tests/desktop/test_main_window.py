@@ -117,6 +117,11 @@ def test_import_ask_cite_and_restart(qtbot: Any, make_window: Any, real_embedder
     assert again.chat.turn_widgets[1].chip_buttons
     again.new_conversation()
     assert again.chat.turn_widgets == []
+    assert again.chat.conversations.count() == 2  # the new one and the earlier one
+    earlier = again.chat.conversations.itemData(1)
+    assert "What is the airspeed" in again.chat.conversations.itemText(1)
+    again.select_conversation(earlier)
+    assert len(again.chat.turn_widgets) == 2 and again.history.current["id"] == earlier
 
 
 def test_cancel_import_and_generation(qtbot: Any, make_window: Any, real_embedder: Any, tmp_path: Path) -> None:
