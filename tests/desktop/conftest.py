@@ -26,12 +26,12 @@ pytest.importorskip("pytestqt", reason="the desktop GUI tests need pytest-qt")
 
 
 @pytest.fixture(scope="session")
-def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def models_dir(models_dir: Path) -> Path:
     """Reuse the developer's WENKU_MODELS when it already holds the default model (saves assembling
-    1.1 GB again); otherwise a per-session folder, as in tests/conftest.py."""
+    1.1 GB again); otherwise the session's folder from tests/conftest.py (shared with tests/core)."""
     if _ENV_MODELS and any(Path(_ENV_MODELS).glob("*.gguf")):
         return Path(_ENV_MODELS)
-    return tmp_path_factory.mktemp("models")
+    return models_dir
 
 
 @pytest.fixture(autouse=True)

@@ -186,6 +186,17 @@ def test_workspace_rename_delete_and_preferences(qtbot: Any, make_window: Any, h
     assert window.workspace == "gamma" and set(window.workspaces.names()) == {"alpha", "gamma"}
     assert "中文" in window.workspaces.list.currentItem().text()
 
+    # An engine error becomes a translated sentence, with the details one click away.
+    window.create_workspace("bad/name", "en")
+    qtbot.waitUntil(lambda: window.last_box is not None and window.last_box.isVisible(), timeout=10000)
+    box = window.last_box
+    assert box.text().startswith("That workspace name cannot be used.")
+    assert "InvalidWorkspaceName" in box.detailedText()
+    copy = next(b for b in box.buttons() if b.text() == "Copy details")
+    copy.click()
+    assert "bad/name" in QApplication.clipboard().text() and box.isVisible()
+    box.close()
+
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     with qtbot.waitSignal(window.workspaces_loaded, timeout=30000):
         window.workspaces.ask_delete()
