@@ -153,6 +153,10 @@ def run(argv: Sequence[str] | None = None, factory: Any = None) -> int:
         print(f"wenku-desktop: already running for {data_dir}; raised its window", file=sys.stderr)
         return 0
     _setup_logging(data_dir)
+    instance = None
+    if not args.screenshot:  # listen at once, so a launch right after this one finds us
+        instance = SingleInstance(data_dir)
+        log.info("event=single_instance_listening data_dir=%s", data_dir)
     previous_crash = crash_report.take_previous_crash(data_dir)
     crash_report.enable(data_dir)
     i18n.ensure_cjk_font()
@@ -166,10 +170,14 @@ def run(argv: Sequence[str] | None = None, factory: Any = None) -> int:
     window = MainWindow(host, tasks, data_dir, settings)
     window.show()
     host.start(preload_model=not args.screenshot or bool(args.ask))
-    instance = None
-    if not args.screenshot:
-        instance = SingleInstance(data_dir)
-        instance.raise_requested.connect(lambda: (window.showNormal(), window.raise_(), window.activateWindow()))
+    if instance is not None:
+        def bring_to_front() -> None:
+            log.info("event=raise_requested")
+            window.showNormal()
+            window.raise_()
+            window.activateWindow()
+
+        instance.raise_requested.connect(bring_to_front)
     if previous_crash:
         log.warning("event=previous_crash_offered chars=%d", len(previous_crash))
         window.crash_box = offer_crash_report(window, previous_crash)

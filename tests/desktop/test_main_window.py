@@ -137,6 +137,7 @@ def test_cancel_import_and_generation(qtbot: Any, make_window: Any, real_embedde
     qtbot.waitUntil(lambda: window.import_job is not None and window.import_job.latest.stage == "embedding",
                     timeout=60000)
     qtbot.waitUntil(lambda: "Indexing by meaning" in window.documents.progress.label.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "left" in window.documents.progress.label.text(), timeout=20000)  # the ETA
     with qtbot.waitSignal(window.answer_finished, timeout=60000) as during:
         window.ask("When was the Lanford river bridge restored?")
     assert window.import_job is not None, "the import should still be running"
@@ -170,6 +171,18 @@ def test_language_switches_live(qtbot: Any, make_window: Any, hashing_embedder: 
     assert window.file_menu.title() == "文件(&F)"
     i18n.set_language("en")
     qtbot.waitUntil(lambda: window.chat.send_button.text() == "Ask", timeout=5000)
+
+    # Through Preferences, as a user does it: applied at once, remembered for the next start.
+    import copy
+
+    from desktop.settings import load_settings
+
+    chosen = copy.deepcopy(window.settings)
+    chosen.ui_language = "zh"
+    window.apply_preferences(chosen, str(window.data_dir))
+    qtbot.waitUntil(lambda: window.chat.send_button.text() == "提问", timeout=5000)
+    assert window.model_label.text().startswith("对话模型")
+    assert load_settings(window.data_dir).ui_language == "zh"
 
 
 def test_workspace_rename_delete_and_preferences(qtbot: Any, make_window: Any, hashing_embedder: Any,

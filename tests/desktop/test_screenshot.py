@@ -76,3 +76,32 @@ def test_screenshot_with_a_real_answer(tmp_path: Path) -> None:
     turns = History(data.resolve(), "bridges").turns()
     assert len(turns) == 1 and not turns[0].get("error"), turns
     assert "1987" in turns[0]["answer"] and turns[0]["citations"]
+
+
+def test_second_launch_raises_the_first(tmp_path: Path) -> None:
+    """A second ``wenku-desktop`` on the same data folder exits at once and the first one is told."""
+    import time
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO))
+    data = tmp_path / "data"
+    first = subprocess.Popen([sys.executable, "-m", "desktop", "--data-dir", str(data)], env=env, cwd=REPO,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        log = data / "logs" / "wenku-desktop.log"
+        deadline = time.monotonic() + 60
+        second = None
+        while time.monotonic() < deadline:
+            time.sleep(1)
+            if not log.exists() or "single_instance_listening" not in log.read_text(encoding="utf-8"):
+                continue
+            second = run_app([], data, timeout=60)
+            break
+        assert second is not None and second.returncode == 0 and "already running" in second.stderr
+        assert first.poll() is None, "the first instance must keep running"
+        deadline = time.monotonic() + 10
+        while "event=raise_requested" not in log.read_text(encoding="utf-8") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "event=raise_requested" in log.read_text(encoding="utf-8")
+    finally:
+        first.terminate()
+        first.wait(30)
