@@ -109,6 +109,10 @@ class ImportProgressView(QWidget):
         if not self.cancel_button.isEnabled():
             return
         p = self._progress
+        if p.stage != "embedding" and p.files_total == 0:
+            self.label.setText(self.tr("Preparing the import…"))
+            self.bar.setRange(0, 0)  # busy indicator
+            return
         if p.stage == "embedding":
             line = self.tr("Indexing by meaning: %1 of %2 passages (documents are already searchable by keyword)")
             line = line.replace("%1", str(p.chunks_done)).replace("%2", str(p.chunks_total))

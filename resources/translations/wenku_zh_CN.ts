@@ -280,6 +280,10 @@
         <translation>收尾</translation>
     </message>
     <message>
+        <source>Preparing the import…</source>
+        <translation>正在准备导入…</translation>
+    </message>
+    <message>
         <source>Indexing by meaning: %1 of %2 passages (documents are already searchable by keyword)</source>
         <translation>按语义建立索引：第 %1 / %2 段（文档已可按关键词搜索）</translation>
     </message>

@@ -284,3 +284,63 @@ def test_answer_stays_with_its_workspace(qtbot: Any, make_window: Any, hashing_e
     assert window.chat.send_button.isEnabled()
     assert History(window.data_dir, "first").turns()[0]["cancelled"]
     assert History(window.data_dir, "second").turns() == []
+
+
+class _BrokenModel:
+    """A chat model that fails mid-answer, as a native library error would."""
+
+    device = "cpu"
+    context_length = 4096
+
+    def count_tokens(self, text: str) -> int:
+        return max(1, len(text) // 3)
+
+    def stream(self, messages: Any, *, max_tokens: int, cancel: Any) -> Any:
+        yield "The bridge "
+        raise RuntimeError("llama_decode returned -3")
+
+
+def test_failed_answer_and_engine_restart(qtbot: Any, qapp: Any, data_dir: Path, hashing_embedder: Any,
+                                          tmp_path: Path) -> None:
+    import copy
+
+    from core import Engine, paths
+    from desktop.engine_host import EngineHost
+    from desktop.main_window import MainWindow
+    from desktop.settings import load_settings
+    from desktop.tasks import Tasks
+
+    root = paths.data_dir(data_dir)
+    created: list[Any] = []
+
+    def factory(folder: Path, settings: Any) -> Any:
+        created.append(settings.threads)
+        return Engine.create(folder, embedder=hashing_embedder, chat_model=_BrokenModel(), ocr=None)
+
+    tasks = Tasks()
+    host = EngineHost(tasks, root, load_settings(root), factory)
+    window = MainWindow(host, tasks, root, load_settings(root))
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.workspaces_loaded, timeout=30000):
+        host.start()
+    create_workspace(qtbot, window, "broken")
+    with qtbot.waitSignal(window.import_finished, timeout=60000):
+        window.import_paths([str(text_pdf(tmp_path / "bridge.pdf", BRIDGE))])
+    with qtbot.waitSignal(window.answer_finished, timeout=60000) as failed:
+        window.ask("When was the Lanford river bridge restored?")
+    assert "llama_decode returned -3" in failed.args[0]["error"]
+    turn = window.chat.turn_widgets[-1]
+    assert turn.property("kind") == "error" and turn.details_button.isVisible()
+    assert turn.status.text() == "The answer failed."
+    turn.details_button.click()
+    assert "llama_decode" in QApplication.clipboard().text()
+
+    # Changing an engine setting recreates the engine in the background; the workspace stays open.
+    chosen = copy.deepcopy(window.settings)
+    chosen.threads = 3
+    with qtbot.waitSignal(window.workspaces_loaded, timeout=30000):
+        window.apply_preferences(chosen, str(root))
+    assert created == [0, 3] and window.workspace == "broken"
+    qtbot.waitUntil(lambda: window.documents.table.rowCount() == 1, timeout=10000)
+    window.close()
