@@ -149,3 +149,19 @@ def test_viewer_highlights_ocr_line_boxes_and_text_spans(qtbot: Any, tmp_path: P
     assert len(viewer.highlight_rects) >= 1
     top = min(r[1] for r in viewer.highlight_rects)
     assert top > 55, "the highlight must be on the second line, not the first"
+
+
+def test_data_folder_choice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--data-dir beats WENKU_HOME beats the folder chosen in Preferences beats the platform default."""
+    from desktop.app import resolve_data_dir
+    from desktop.settings import choose_data_dir, chosen_data_dir
+
+    monkeypatch.setenv("WENKU_CONFIG", str(tmp_path / "config"))
+    assert chosen_data_dir() is None
+    choose_data_dir(str(tmp_path / "chosen"))
+    assert chosen_data_dir() == str(tmp_path / "chosen")
+    monkeypatch.setenv("WENKU_HOME", str(tmp_path / "home"))
+    assert resolve_data_dir(None) == (tmp_path / "home").resolve()
+    assert resolve_data_dir(str(tmp_path / "explicit")) == (tmp_path / "explicit").resolve()
+    monkeypatch.delenv("WENKU_HOME")
+    assert resolve_data_dir(None) == (tmp_path / "chosen").resolve()
