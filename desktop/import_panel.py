@@ -156,6 +156,7 @@ class ImportPanel(QWidget):
         super().__init__(parent)
         self._documents: list[Any] = []
         self._failures: list[tuple[str, str]] = []  # (path, engine error)
+        self._busy = False
         self.title = QLabel()
         self.title.setObjectName("panelTitle")
         self.add_button = QPushButton(icon("add"), "")
@@ -220,6 +221,8 @@ class ImportPanel(QWidget):
         self._fill()
 
     def _status_text(self, status: str) -> str:
+        if status == "indexing" and not self._busy:
+            return self.tr("Searchable by keyword; indexing by meaning continues with the next import")
         return {"ready": self.tr("Ready"),
                 "indexing": self.tr("Searchable by keyword; indexing by meaning…")}.get(status, status)
 
@@ -275,6 +278,8 @@ class ImportPanel(QWidget):
 
     def set_busy(self, busy: bool) -> None:
         """While an import runs, a second import cannot start (imports are queued one at a time)."""
+        self._busy = busy
+        self._fill()
         for button in (self.add_button, self.folder_button, self.remove_button, self.reimport_button):
             button.setEnabled(not busy)
         if not busy:

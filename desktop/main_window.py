@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self.answer_error: tuple[str, str] | None = None
         self.answer_history: History | None = None
         self.workspace_bytes = 0
+        self._auto_resume = True
         self.last_box: QMessageBox | None = None
 
         self.setWindowIcon(icon("wenku"))
@@ -229,6 +230,7 @@ class MainWindow(QMainWindow):
         if self.answer_cancel is not None:
             self.stop_answer()
         self.workspace = name
+        self._auto_resume = True
         self.history = History(self.data_dir, name) if name else None
         self.chat.show_history(self.history.turns() if self.history else [])
         self.chat.set_conversations(self.history.summaries() if self.history else [])
@@ -317,7 +319,8 @@ class MainWindow(QMainWindow):
             self.workspace_bytes = size
             self._update_status()
             self.documents_loaded.emit()
-            if pending and self.import_job is None:
+            if pending and self.import_job is None and self._auto_resume:
+                self._auto_resume = False  # once per opening: a cancelled import stays cancelled
                 self.import_paths([])  # finish dense indexing an earlier run left pending
 
         self.tasks.call(load, shown, self._error)
@@ -382,6 +385,7 @@ class MainWindow(QMainWindow):
         if self.import_job is not None:
             self.import_job.cancel()
             self.import_queue.clear()
+            self._auto_resume = False
             self.documents.progress.cancelling()
 
     def remove_documents(self, doc_ids: list[str]) -> None:

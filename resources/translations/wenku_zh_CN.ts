@@ -237,6 +237,10 @@
         <translation>把 PDF 文件或文件夹拖到本窗口任意位置即可导入。</translation>
     </message>
     <message>
+        <source>Searchable by keyword; indexing by meaning continues with the next import</source>
+        <translation>已可按关键词搜索；按语义建立索引将在下次导入时继续</translation>
+    </message>
+    <message>
         <source>Ready</source>
         <translation>就绪</translation>
     </message>

@@ -137,7 +137,7 @@ def test_cancel_import_and_generation(qtbot: Any, make_window: Any, real_embedde
     qtbot.waitUntil(lambda: window.import_job is not None and window.import_job.latest.stage == "embedding",
                     timeout=60000)
     qtbot.waitUntil(lambda: "Indexing by meaning" in window.documents.progress.label.text(), timeout=5000)
-    qtbot.waitUntil(lambda: "left" in window.documents.progress.label.text(), timeout=20000)  # the ETA
+    qtbot.waitUntil(lambda: "left" in window.documents.progress.label.text(), timeout=90000)  # ETA after a batch
     with qtbot.waitSignal(window.answer_finished, timeout=60000) as during:
         window.ask("When was the Lanford river bridge restored?")
     assert window.import_job is not None, "the import should still be running"
@@ -145,6 +145,10 @@ def test_cancel_import_and_generation(qtbot: Any, make_window: Any, real_embedde
     with qtbot.waitSignal(window.import_finished, timeout=60000):
         qtbot.mouseClick(window.documents.progress.cancel_button, Qt.MouseButton.LeftButton)
     assert not window.documents.progress.isVisible()
+    qtbot.wait(500)
+    assert window.import_job is None, "a cancelled import must not restart by itself"
+    statuses = [window.documents.table.item(r, 4).text() for r in range(window.documents.table.rowCount())]
+    assert any("continues with the next import" in text for text in statuses) or len(statuses) == 1
 
     # Stop a generation with Esc once text is streaming.
     with qtbot.waitSignal(window.answer_finished, timeout=60000) as stopped:
