@@ -87,6 +87,9 @@ class TurnWidget(QFrame):
         self.chips.setSpacing(4)
         self.chips.setAlignment(Qt.AlignmentFlag.AlignLeft)
         self.chip_buttons: list[QPushButton] = []
+        # Where each chip points, kept on the Python side: a dict stored as a Qt property goes
+        # through QVariant conversion, which crashed PySide6 6.12 on some citations.
+        self.chip_refs: list[dict[str, Any]] = []
         self.details_button = QPushButton()
         self.details_button.hide()
         layout = QVBoxLayout(self)
@@ -122,6 +125,7 @@ class TurnWidget(QFrame):
             self.chips.removeWidget(chip)
             chip.deleteLater()
         self.chip_buttons = []
+        self.chip_refs = []
         refused = bool(turn.get("refused"))
         self.setProperty("kind", "error" if turn.get("error") else "refusal" if refused else "answer")
         self.style().unpolish(self)
@@ -159,17 +163,16 @@ class TurnWidget(QFrame):
         chip.setToolTip(text[:300])
         ref = {"marker": marker, "doc": doc, "page": page, "span": list(span), "text": text, "workspace": workspace,
                "boxes": [list(b) for b in boxes]}
-        chip.setProperty("ref", ref)
         chip.setProperty("closest", closest)
         chip.clicked.connect(lambda _=False, r=ref: self.source_requested.emit(r))
         self.chips.addWidget(chip)
         self.chip_buttons.append(chip)
+        self.chip_refs.append(ref)
 
     def _on_link(self, link: str) -> None:
         if link.startswith("cite:"):
             marker = int(link[5:])
-            for chip in self.chip_buttons:
-                ref = chip.property("ref")
+            for ref in self.chip_refs:
                 if ref["marker"] == marker:
                     self.source_requested.emit(ref)
                     return
@@ -186,8 +189,7 @@ class TurnWidget(QFrame):
         self.header.setText(self.tr("Not found in your documents"))
         self.chips_title.setText(self.tr("Closest passages:") if turn.get("refused") else self.tr("Sources:"))
         self.details_button.setText(self.tr("Copy details"))
-        for chip in self.chip_buttons:
-            ref = chip.property("ref")
+        for chip, ref in zip(self.chip_buttons, self.chip_refs, strict=True):
             page = self.tr("p. %1").replace("%1", str(ref["page"]))
             chip.setText(f"[{ref['marker']}] {ref['doc']} · {page}")
             chip.setAccessibleName(self.tr("Source %1: %2, page %3").replace("%1", str(ref["marker"]))
