@@ -240,7 +240,8 @@ class ImportPanel(QWidget):
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(tip)
-                item.setData(Qt.ItemDataRole.UserRole, key)
+                item.setData(Qt.ItemDataRole.UserRole, key[0])  # plain strings only in Qt item data
+                item.setData(Qt.ItemDataRole.UserRole + 1, key[1])
                 if column:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignCenter if column < 4
                                           else Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -249,7 +250,8 @@ class ImportPanel(QWidget):
 
     def _selected_keys(self) -> list[tuple[str, str]]:
         rows = sorted({index.row() for index in self.table.selectedIndexes()})
-        return [self.table.item(row, 0).data(Qt.ItemDataRole.UserRole) for row in rows]
+        return [(str(self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)),
+                 str(self.table.item(row, 0).data(Qt.ItemDataRole.UserRole + 1))) for row in rows]
 
     def _update_buttons(self) -> None:
         keys = self._selected_keys()
