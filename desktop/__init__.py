@@ -1,1 +1,1 @@
-"""Wenku's PySide6 desktop GUI: the only package that imports Qt (built in the desktop issue)."""
+"""Wenku's PySide6 desktop GUI: the only package that imports Qt (see desktop/app.py to start)."""

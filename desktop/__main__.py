@@ -1,0 +1,5 @@
+"""``python -m desktop``: start the Wenku desktop app."""
+
+from desktop.app import main
+
+main()
