@@ -20,7 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from core import paths
+from core import paths, prompts
 from core.cancel import CancelToken, ProgressSlot
 from core.datatypes import AnswerDone, AnswerEvent, AnswerFailed, AskRequest, IngestReport, SearchRequest, TokenDelta
 from core.errors import UserError, WenkuError
@@ -149,6 +149,7 @@ def _answer_json(done: AnswerDone) -> dict[str, Any]:
         "language": done.language,
         "answer": done.answer,
         "refused": done.refused,
+        "missing_names": list(done.missing_names),
         "citations": [{"marker": c.marker, "doc": c.doc, "page": c.page, "snippet": c.snippet,
                        "span": [c.span.start, c.span.end], "workspace": c.workspace, "kind": c.kind}
                       for c in done.citations],
@@ -179,6 +180,8 @@ def _consume_answer(events: Iterator[AnswerEvent], out: TextIO, stream: bool) ->
 def _print_answer_footer(done: AnswerDone, out: TextIO) -> None:
     if done.refused:
         out.write(f"{done.answer}\n")
+        if done.missing_names:
+            out.write(prompts.missing_names_note(done.language, done.missing_names) + "\n")
         if done.passages:
             out.write("Closest passages found:\n" if done.language == "en" else "找到的最接近的段落：\n")
             for p in done.passages[:3]:

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import functools
 import string
+from collections.abc import Sequence
 
 from core.datatypes import Language
 from core.paths import resource_path
 
 LANGUAGES: tuple[Language, ...] = ("en", "zh")
-TEMPLATES = ("system", "user", "passage", "refusal", "condense", "turn", "summary_map", "summary_reduce", "translate")
+TEMPLATES = ("system", "user", "passage", "refusal", "condense", "turn", "summary_map", "summary_reduce", "translate", "missing")
 
 
 @functools.cache
@@ -32,6 +33,13 @@ def placeholders(text: str) -> set[str]:
 
 def refusal(language: Language) -> str:
     return template(language, "refusal")
+
+
+def missing_names_note(language: Language, names: Sequence[str]) -> str:
+    """The translated line shown under a refusal caused by names the documents never mention."""
+    separator = "、" if language == "zh" else ", "
+    quoted = separator.join(f"“{name}”" for name in names)
+    return template(language, "missing").format(names=quoted)
 
 
 def system_prompt(language: Language) -> str:

@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from core import prompts
 from core.datatypes import AnswerDone, Citation, Passage
 from core.fileio import write_json_atomic
 
@@ -37,7 +38,12 @@ def passage_dict(p: Passage) -> dict[str, Any]:
 
 
 def turn_from_answer(question: str, done: AnswerDone) -> dict[str, Any]:
-    return {"question": question, "answer": done.answer, "refused": done.refused, "cancelled": done.cancelled,
+    """A finished answer as a history turn; a refusal over names the documents never mention says
+    which (in the answer's language, like the refusal sentence itself)."""
+    answer = done.answer
+    if done.refused and done.missing_names:
+        answer = f"{answer}\n{prompts.missing_names_note(done.language, done.missing_names)}"
+    return {"question": question, "answer": answer, "refused": done.refused, "cancelled": done.cancelled,
             "error": None, "citations": [citation_dict(c) for c in done.citations],
             "passages": [passage_dict(p) for p in done.passages], "device": done.device,
             "time": time.strftime("%Y-%m-%d %H:%M")}

@@ -96,3 +96,51 @@ def test_an_answer_that_only_points_at_a_passage_quotes_the_sentence_pointed_at(
     quoted = quote_best_sentence("[1]", passages, "吕志兴的得意之作是什么？")
     assert quoted == "“他的得意之作是一九八七年的纪录片《大埔》。” [1]"
     assert quote_best_sentence("[7]", passages, "anything") == "[7]"
+
+
+def test_document_labels_come_from_file_names_and_are_indexed_not_shown(fake_engine, tmp_path: Path) -> None:
+    from core.doclabel import document_label, labelled_text
+
+    assert document_label("AMCOR_2023Q2_10Q.pdf") == "AMCOR 2023 Q2 10Q"
+    assert document_label("FOOTLOCKER_2022_8K_dated_2022-08-19.pdf") == "FOOTLOCKER 2022 8K dated 2022 08 19"
+    assert document_label("2023年年度报告.pdf") == "2023年年度报告"
+    assert document_label("MyReport2019.pdf") == "My Report 2019"
+    assert labelled_text("a_b.pdf", "text") == "a b\ntext"
+    quarterly = text_pdf(tmp_path / "Heron_2023Q2_report.pdf", ["Revenue grew by nine percent to 40 million."])
+    annual = text_pdf(tmp_path / "Heron_2022_annual.pdf", ["Revenue grew by nine percent to 38 million."])
+    fake_engine.create_workspace("w")
+    fake_engine.ingest("w", [quarterly, annual])
+    fake_engine.complete_indexing("w")
+    hits = fake_engine.search(SearchRequest("w", "How much did revenue grow in the annual report?", top_k=2))
+    assert hits[0].doc == "Heron_2022_annual.pdf"
+    assert all("Heron" not in h.text for h in hits), "the label is indexed, never shown"
+
+
+def test_cli_refusal_names_what_the_documents_never_mention(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    pdf = text_pdf(tmp_path / "amazon.pdf", ["Amazon's net income was $3,033 million in 2017."])
+    code = (
+        "import sys\n"
+        "from core import cli, engine\n"
+        "from core.embeddings.hashing import HashingEmbedder\n"
+        "from core.llm.scripted import ScriptedChatModel\n"
+        "from core.prompts import refusal\n"
+        "real_create = engine.Engine.create.__func__\n"
+        "engine.Engine.create = classmethod(lambda cls, *a, **k: real_create(cls, *a, **{**k, 'embedder': HashingEmbedder(),"
+        " 'chat_model': ScriptedChatModel(refusal('en')), 'ocr': None}))\n"
+        "sys.exit(cli.run(sys.argv[1:]))\n"
+    )
+    base = [sys.executable, "-c", code, "--data-dir", str(tmp_path / "data")]
+    run = [base + ["create", "w"], base + ["ingest", "w", str(pdf)],
+           base + ["ask", "w", "What was Walmart's net income in 2017?", "--json"],
+           base + ["ask", "w", "What was Walmart's net income in 2017?"]]
+    results = [subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120, check=False) for args in run]
+    assert [r.returncode for r in results] == [0, 0, 0, 0], [r.stderr for r in results]
+    answer = json.loads(results[2].stdout)
+    assert answer["refused"] and answer["missing_names"] == ["Walmart"]
+    assert "Your documents never mention: “Walmart”." in results[3].stdout

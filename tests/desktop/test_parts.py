@@ -165,3 +165,12 @@ def test_data_folder_choice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert resolve_data_dir(str(tmp_path / "explicit")) == (tmp_path / "explicit").resolve()
     monkeypatch.delenv("WENKU_HOME")
     assert resolve_data_dir(None) == (tmp_path / "chosen").resolve()
+
+
+def test_a_refusal_over_absent_names_says_which_in_the_answer_language() -> None:
+    from core.datatypes import AnswerDone, Timings
+    from desktop.history import turn_from_answer
+
+    done = AnswerDone(question="q", language="zh", answer="在您的文档中没有找到答案。", refused=True, citations=(),
+                      passages=(), timings=Timings(), device="cpu", missing_names=("流浪地球2",))
+    assert turn_from_answer("q", done)["answer"] == "在您的文档中没有找到答案。\n您的文档中没有提到：“流浪地球2”。"
