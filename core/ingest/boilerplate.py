@@ -54,8 +54,8 @@ _PAGE_NUMBER = re.compile(
 def line_key(line: str) -> str:
     """The comparison form of a line: normalised, digit runs (and Chinese page numerals) as ``#``."""
     key = normalise_for_index(line)
-    key = re.sub(rf"第\s*[{_ZH_NUMERALS}]+\s*页", "第#页", key)
     key = _DIGITS.sub("#", key)
+    key = re.sub(rf"第\s*[#{_ZH_NUMERALS}]+\s*页", "第#页", key)
     return _SPACES.sub(" ", key).strip()
 
 
@@ -145,13 +145,8 @@ class BoilerplateDetector:
         return chosen
 
     def _learn(self, edge: list[tuple[int, int]], keys: dict[tuple[int, int], str]) -> list[tuple[int, int]]:
-        """For a page the scan had no text for: count its edge lines, blank those seen often enough."""
-        candidates = {k for k in keys.values() if len(k) <= MAX_LINE_CHARS}
-        self._learnt.update(candidates)
-        return [span for span in edge
-                if keys[span] in candidates and (self._learnt[keys[span]] >= MIN_REPEATS or self._pagey(span, edge, keys))]
-
-    @staticmethod
-    def _pagey(span: tuple[int, int], edge: list[tuple[int, int]], keys: dict[tuple[int, int], str]) -> bool:
-        """A page-number-shaped line as the very first or very last line of the page."""
-        return (span == edge[0] or span == edge[-1]) and is_page_number(keys[span])
+        """For a page the scan had no text for: count its first and last line, blank those seen
+        often enough. Without positions only these two lines are trusted to be header/footer."""
+        ends = [edge[0]] if len(edge) == 1 else [edge[0], edge[-1]]
+        self._learnt.update({keys[span] for span in ends})
+        return [span for span in ends if self._learnt[keys[span]] >= MIN_REPEATS or is_page_number(keys[span])]
