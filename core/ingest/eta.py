@@ -16,12 +16,16 @@ from collections.abc import Callable
 MIN_ELAPSED_S = 1.0
 
 
+def _now() -> float:
+    return time.monotonic()
+
+
 class ThroughputEta:
     """Seconds left for ``total`` units of work, given how many are done and how long it took."""
 
-    def __init__(self, total: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._start = clock()
+    def __init__(self, total: float, clock: Callable[[], float] | None = None) -> None:
+        self._clock = clock or _now
+        self._start = self._clock()
         self.total = float(total)
         self.done = 0.0
 

@@ -9,16 +9,21 @@ embedded, BM25-indexed, stored and shown, so the originals never enter the index
   and North-American ``(555) 123-4567`` / ``555-123-4567``;
 * ``[ID]`` PRC resident identity numbers: 18 characters whose last one is the ISO 7064 MOD 11-2
   check character (a wrong checksum is not masked);
-* ``[CARD]`` bank card numbers: 13–19 digits (optionally in groups of 4) passing the Luhn check;
+* ``[CARD]`` bank card numbers: 13–19 digits (optionally in groups of 4) with a card issuer's
+  leading digits, passing the Luhn check;
 * ``[IP]`` IPv4 addresses (four octets 0–255) and IPv6 addresses (validated by :mod:`ipaddress`);
 * ``[NAME]`` personal names where a cue makes them recognisable: an English honorific followed by
   capitalised words (``Dr. Alice Smith``), a Chinese field label (``姓名：张三``, ``联系人：李四``),
   or a common Chinese surname plus up to two characters before ``先生/女士/小姐/同志/老师/教授``.
 
-Limits, honestly: names without a cue ("Alice Smith said", "张三说") are not found; a dotted
-version number shaped like an IPv4 address (``1.2.3.4``) is masked; an ID or card number broken
-across lines by the PDF is missed; digits of a number that happens to pass Luhn (13+ digits) are
-masked as a card. Pure functions; any thread.
+Numbers wrapped across lines by the PDF ("6222\n0212 3456 …") are still found.
+
+Limits, honestly: names without a cue ("Alice Smith said", "张三说") are not found, and a surname
+character before a cue word can be a false hit ("关于女士" masks "于"); a dotted version number
+shaped like an IPv4 address (``1.2.3.4``) is masked; full-width brackets around an area code and
+numbers written in Chinese numerals are missed; a 13–19 digit number with a card prefix that
+happens to pass Luhn is masked as a card; an ID or e-mail split mid-token by a line break is missed.
+Pure functions; any thread.
 """
 
 from __future__ import annotations
@@ -33,10 +38,11 @@ PiiKind = Literal["EMAIL", "PHONE", "ID", "CARD", "IP", "NAME"]
 
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])")
 _ID = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{16}[0-9Xx](?![0-9A-Za-z])")
-_CARD = re.compile(r"(?<![\d-])(?:\d{4}[ -]){2,3}\d{4}(?:[ -]?\d{1,3})?(?![\d-])|(?<![\d.-])\d{13,19}(?![\d.-])")
-_MOBILE = re.compile(r"(?<![\d+])(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?!\d)")
-_LANDLINE = re.compile(r"(?<![\d-])(?:\(0\d{2,3}\)\s?|0\d{2,3}[ -])\d{3,4}[ -]?\d{4}(?:[-转]\d{1,5})?(?!\d)")
-_INTERNATIONAL = re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}(?!\d)")
+# Separators inside a number may be a line break too: PDFs wrap long numbers across lines.
+_CARD = re.compile(r"(?<![\d-])(?:\d{4}[\s-]){2,3}\d{4}(?:[\s-]?\d{1,3})?(?![\d-])|(?<![\d.-])\d{13,19}(?![\d.-])")
+_MOBILE = re.compile(r"(?<![\d+])(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}(?!\d)")
+_LANDLINE = re.compile(r"(?<![\d-])(?:\(0\d{2,3}\)\s?|0\d{2,3}[\s-])\d{3,4}[\s-]?\d{4}(?:[-转]\d{1,5})?(?!\d)")
+_INTERNATIONAL = re.compile(r"(?<![\w+])\+\d{1,3}(?:[\s.-]?\(?\d{1,4}\)?){2,5}(?!\d)")
 _NANP = re.compile(r"(?<![\d-])(?:\(\d{3}\)\s?|\d{3}-)\d{3}-\d{4}(?!\d)")
 _IPV4 = re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.]*\d)")
 _IPV6 = re.compile(r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f:])")
@@ -90,6 +96,12 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _card_prefix(digits: str) -> bool:
+    """Issuer ranges of real cards (3 Amex/JCB/Diners, 4 Visa, 5 Mastercard, 6 UnionPay/Discover,
+    2221–2720 Mastercard): a row of years such as "2019 2020 2021 2022" is never a card."""
+    return digits[0] in "3456" or 2221 <= int(digits[:4]) <= 2720
+
+
 def _digits(text: str) -> str:
     return "".join(c for c in text if c.isdigit())
 
@@ -110,7 +122,7 @@ def find_pii(text: str) -> list[PiiMatch]:
             add(match.start(), match.end(), "ID")
     for match in _CARD.finditer(text):
         digits = _digits(match.group())
-        if 13 <= len(digits) <= 19 and luhn_valid(digits):
+        if 13 <= len(digits) <= 19 and _card_prefix(digits) and luhn_valid(digits):
             add(match.start(), match.end(), "CARD")
     for pattern in (_MOBILE, _LANDLINE, _NANP):
         for match in pattern.finditer(text):
