@@ -152,7 +152,7 @@ def test_import_progress_reports_an_eta(fake_engine, tmp_path: Path, monkeypatch
     import core.ingest.eta as eta_module
 
     seen: list = []
-    ticks = iter(range(0, 10_000))
+    ticks = iter(range(10_000))
     monkeypatch.setattr(eta_module, "_now", lambda: float(next(ticks)))  # one second per reading
     from core.cancel import ProgressSlot
 
