@@ -163,3 +163,15 @@ def test_import_progress_reports_an_eta(fake_engine, tmp_path: Path, monkeypatch
     assert reading, seen
     assert reading[-1][1] < reading[0][1]  # counts down as pages are done
     assert any(stage == "embedding" and eta is not None for stage, _, eta in seen)
+
+
+def test_a_file_edited_into_a_copy_of_another_drops_its_old_version(fake_engine, tmp_path: Path) -> None:
+    a = pdfs.text_pdf(tmp_path / "a.pdf", [HERONS])
+    b = pdfs.text_pdf(tmp_path / "b.pdf", [OWLS])
+    fake_engine.create_workspace("w")
+    fake_engine.ingest("w", [a, b])
+    shutil.copy(a, b)
+    (result,) = fake_engine.ingest("w", [b]).files
+    assert result.status == "duplicate" and result.duplicate_of == str(a.resolve())
+    assert [d.file_name for d in fake_engine.documents("w")] == ["a.pdf"]
+    assert not any("owls" in t for t in _texts(fake_engine, "barn owls granary owlets"))
