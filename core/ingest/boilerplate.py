@@ -84,6 +84,8 @@ class BoilerplateDetector:
     repeated: frozenset[str] = frozenset()
     #: Per 1-based page: the margin line keys found by the scan (a multiset, usually 1–3 keys).
     margins: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    #: The running titles as first seen (repeated margin lines that are not page numbers).
+    titles: tuple[str, ...] = ()
     #: Edge-line keys of pages the scan saw no text on (OCR'd), counted while streaming.
     _learnt: Counter[str] = field(default_factory=Counter)
 
@@ -92,6 +94,7 @@ class BoilerplateDetector:
         """One pass over the text layer of every page of an open PyMuPDF document."""
         margins: dict[int, tuple[str, ...]] = {}
         counts: Counter[str] = Counter()
+        first_seen: dict[str, str] = {}
         for index in range(document.page_count):
             page = document.load_page(index)
             height = float(page.rect.height) or 1.0
@@ -105,11 +108,13 @@ class BoilerplateDetector:
                 for line in str(block[4]).split("\n"):
                     if line.strip() and len(line.strip()) <= MAX_LINE_CHARS:
                         keys.append(line_key(line))
+                        first_seen.setdefault(keys[-1], line.strip())
             if keys:
                 margins[index + 1] = tuple(keys)
                 counts.update(set(keys))
         repeated = frozenset(k for k, n in counts.items() if n >= MIN_REPEATS)
-        return cls(repeated=repeated, margins=margins)
+        titles = tuple(first_seen[k] for k in sorted(repeated, key=lambda k: -counts[k]) if not is_page_number(k))
+        return cls(repeated=repeated, margins=margins, titles=titles)
 
     def blank(self, page_number: int, text: str) -> tuple[str, int]:
         """``text`` with the page's boilerplate lines overwritten by spaces, and how many there were.

@@ -214,6 +214,7 @@ class IngestPipeline:
         try:
             self._progress.update(pages_total=document.page_count, stage="reading")
             cleaner = DocumentCleaner.for_document(document, mask_pii=self._mask_pii)
+            context = cleaner.keyword_context(path.name)
             pages = ocr_pages = written = 0
             batch: list[tuple[Chunk, bool]] = []
             for page in extract_pages(document, self._ocr):
@@ -225,10 +226,10 @@ class IngestPipeline:
                 self._progress.update(pages_done=pages, stage="ocr" if page.method != "text" else "reading",
                                       eta_seconds=self._eta.seconds_left(self._current_size * pages / document.page_count))
                 if len(batch) >= BATCH_CHUNKS:
-                    written += self._write_batch(doc_id, path.name, batch, written, neardup)
+                    written += self._write_batch(doc_id, path.name, batch, written, neardup, context)
                     batch = []
             if batch:
-                written += self._write_batch(doc_id, path.name, batch, written, neardup)
+                written += self._write_batch(doc_id, path.name, batch, written, neardup, context)
         finally:
             document.close()
         if written == 0:
@@ -239,7 +240,7 @@ class IngestPipeline:
         return _Outcome(pages, ocr_pages, written, cleaner.stats, neardup.duplicates)
 
     def _write_batch(self, doc_id: str, file_name: str, chunks: list[tuple[Chunk, bool]], first_index: int,
-                     neardup: NearDupAnnotator) -> int:
+                     neardup: NearDupAnnotator, keyword_context: str = "") -> int:
         if self._cancel.cancelled:
             raise _Cancelled
         ensure_free_space(self._folder.path)
@@ -253,6 +254,7 @@ class IngestPipeline:
                 text=chunk.text,
                 ocr=from_ocr,
                 vector=None,
+                keyword_context=keyword_context,
             )
             for i, (chunk, from_ocr) in enumerate(chunks)
         ]

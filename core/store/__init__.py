@@ -21,7 +21,8 @@ class ChunkRecord:
     ``vector`` is None when the chunk is written keyword-searchable first (BM25 only); its dense
     vector is added later with :meth:`VectorStore.set_dense` (progressive indexing).
     ``minhash``/``lsh``/``dup_group`` are the near-duplicate index entries of the chunk (see
-    :mod:`core.ingest.neardup`); empty when the chunk is too short to compare.
+    :mod:`core.ingest.neardup`); empty when the chunk is too short to compare. ``keyword_context``
+    (the document's file name and running titles) is added to the text for the BM25 vector only.
     """
 
     point_id: str
@@ -35,6 +36,7 @@ class ChunkRecord:
     minhash: str = ""
     lsh: tuple[str, ...] = ()
     dup_group: str = ""
+    keyword_context: str = ""
 
 
 SearchMode = Literal["dense", "sparse", "hybrid-rrf", "hybrid-dbsf"]
@@ -86,8 +88,10 @@ class VectorStore(Protocol):
         """The ``limit`` best chunks for a query (its dense ``vector`` and its ``text``), best first,
         with near-duplicates collapsed (only the best-ranked chunk of a ``dup_group`` is returned)."""
 
-    def near_duplicate_candidates(self, lsh: Sequence[str], exclude_doc_ids: Sequence[str]) -> list[tuple[str, str]]:
-        """(dup_group, minhash hex) of stored chunks sharing an LSH band key with ``lsh``,
+    def near_duplicate_candidates(
+        self, lsh: Sequence[str], exclude_doc_ids: Sequence[str]
+    ) -> list[tuple[str, str, str]]:
+        """(dup_group, number key, signature hex) of stored chunks sharing an LSH band key with ``lsh``,
         leaving out chunks of ``exclude_doc_ids`` (e.g. the version being replaced)."""
 
     def chunk_counts(self) -> dict[str, int]:

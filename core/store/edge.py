@@ -98,7 +98,9 @@ class EdgeStore:
             return {"dup_group": chunk.dup_group} if chunk.dup_group else {}
         return {"minhash": chunk.minhash, LSH_FIELD: list(chunk.lsh), "dup_group": chunk.dup_group}
 
-    def near_duplicate_candidates(self, lsh: Sequence[str], exclude_doc_ids: Sequence[str]) -> list[tuple[str, str]]:
+    def near_duplicate_candidates(
+        self, lsh: Sequence[str], exclude_doc_ids: Sequence[str]
+    ) -> list[tuple[str, str, str]]:
         if not lsh:
             return []
         qe = self._qe
@@ -110,10 +112,16 @@ class EdgeStore:
             with_vector=False,
         )
         records, _ = self._shard.scroll(request)
-        return [(str((r.payload or {}).get("dup_group", r.id)), str((r.payload or {}).get("minhash", ""))) for r in records]
+        found = []
+        for record in records:
+            payload = record.payload or {}
+            numbers, _, signature = str(payload.get("minhash", "")).partition(":")
+            found.append((str(payload.get("dup_group", record.id)), numbers, signature))
+        return found
 
     def _vectors(self, chunk: ChunkRecord) -> dict[str, Any]:
-        vectors: dict[str, Any] = {SPARSE: self._bm25.embed_document(normalise_for_index(chunk.text))}
+        keywords = f"{chunk.keyword_context}\n{chunk.text}" if chunk.keyword_context else chunk.text
+        vectors: dict[str, Any] = {SPARSE: self._bm25.embed_document(normalise_for_index(keywords))}
         if chunk.vector is not None:
             vectors[DENSE] = list(map(float, chunk.vector))
         return vectors

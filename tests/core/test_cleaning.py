@@ -155,3 +155,15 @@ def test_bm25_matches_full_width_and_case_folded_forms(fake_engine, tmp_path: Pa
         hits = fake_engine.search(SearchRequest("w", query, top_k=1))
         assert hits and hits[0].page == page, query
         assert shown in hits[0].text  # what is shown and cited stays as extracted
+
+
+def test_removed_running_title_still_counts_for_keyword_search(fake_engine, tmp_path: Path) -> None:
+    """The title leaves the shown/embedded text but stays in the BM25 vector as document context."""
+    pdf = pdfs.paged_pdf(tmp_path / "heron_survey_2024.pdf", EN_BODIES[:3], header="Quillmere Wetland Trust")
+    fake_engine.create_workspace("w")
+    fake_engine.ingest("w", [pdf, pdfs.text_pdf(tmp_path / "other.pdf", ["Barn owls nested in the granary."])])
+    fake_engine.search_mode = "sparse"
+    hits = fake_engine.search(SearchRequest("w", "Quillmere", top_k=5))
+    assert len(hits) == 3 and {h.doc for h in hits} == {"heron_survey_2024.pdf"}
+    assert not any("Quillmere" in h.text for h in hits)
+    assert fake_engine.search(SearchRequest("w", "heron survey 2024", top_k=1))[0].doc == "heron_survey_2024.pdf"

@@ -175,3 +175,14 @@ def test_a_file_edited_into_a_copy_of_another_drops_its_old_version(fake_engine,
     assert result.status == "duplicate" and result.duplicate_of == str(a.resolve())
     assert [d.file_name for d in fake_engine.documents("w")] == ["a.pdf"]
     assert not any("owls" in t for t in _texts(fake_engine, "barn owls granary owlets"))
+
+
+def test_look_alike_passages_with_different_figures_are_not_collapsed(fake_engine, tmp_path: Path) -> None:
+    template = ("Net sales increased {pct}% to ${sales} billion in {year}, compared with the prior year, driven by "
+                "growth in third-party seller services, subscription services and advertising services worldwide.")
+    pdfs.text_pdf(tmp_path / "annual-2017.pdf", [template.format(pct=31, sales="177.9", year=2017)])
+    pdfs.text_pdf(tmp_path / "annual-2019.pdf", [template.format(pct=20, sales="280.5", year=2019)])
+    fake_engine.create_workspace("w")
+    report = fake_engine.ingest("w", [tmp_path / "annual-2017.pdf", tmp_path / "annual-2019.pdf"])
+    assert report.near_duplicate_chunks == 0  # same wording, different figures: both are answers
+    assert len(fake_engine.search(SearchRequest("w", "net sales increased billion", top_k=5))) == 2
