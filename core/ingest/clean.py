@@ -25,7 +25,6 @@ from core.ingest.chunking import Chunk, chunk_page, clean_chunk_text
 from core.ingest.pii import find_pii, mask_range
 from core.ingest.quality import MIN_OCR_CONFIDENCE, drop_reason
 
-
 #: The keyword context of a chunk holds at most this many running titles and characters.
 MAX_TITLES = 3
 MAX_CONTEXT_CHARS = 200
