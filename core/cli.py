@@ -22,7 +22,16 @@ from typing import Any, NoReturn, TextIO
 
 from core import paths, prompts
 from core.cancel import CancelToken, ProgressSlot
-from core.datatypes import AnswerDone, AnswerEvent, AnswerFailed, AskRequest, IngestReport, SearchRequest, TokenDelta
+from core.datatypes import (
+    AnswerDone,
+    AnswerEvent,
+    AnswerFailed,
+    AskRequest,
+    FileStatus,
+    IngestReport,
+    SearchRequest,
+    TokenDelta,
+)
 from core.errors import UserError, WenkuError
 
 log = logging.getLogger(__name__)
@@ -62,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("workspaces", parents=[common], help="list workspaces")
     p = sub.add_parser("create", parents=[common], help="create a workspace")
     p.add_argument("name")
+    p.add_argument("--mask-pii", action="store_true",
+                   help="mask e-mails, phone/ID/card numbers, IP addresses and cued names in everything indexed")
     p = sub.add_parser("delete", parents=[common], help="delete a workspace and its index (not your files)")
     p.add_argument("name")
     p = sub.add_parser("rename", parents=[common], help="rename a workspace")
@@ -72,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", parents=[common], help="import PDF files and folders (recursively)")
     p.add_argument("name")
     p.add_argument("paths", nargs="+")
+    p.add_argument("--no-ocr", action="store_true", help="do not OCR pages or images without text")
+    p.add_argument("--prune", action="store_true",
+                   help="remove documents imported from under the given folders whose file no longer exists")
+    p = sub.add_parser("extract", parents=[common], help="print a PDF's text page by page as import sees it")
+    p.add_argument("file", type=Path)
+    p.add_argument("--raw", action="store_true", help="the text as extracted, before cleaning")
+    p.add_argument("--mask-pii", action="store_true", help="show personal data masked, as a --mask-pii workspace would")
     p.add_argument("--no-ocr", action="store_true", help="do not OCR pages or images without text")
     for command, text in (("search", "find passages"), ("ask", "answer a question with citations")):
         p = sub.add_parser(command, parents=[common], help=text)
@@ -126,10 +144,15 @@ def _print_json(data: Any, out: TextIO) -> None:
 def _report_json(report: IngestReport) -> dict[str, Any]:
     return {
         "files": [
-            {"path": f.path, "status": f.status, "pages": f.pages, "ocr_pages": f.ocr_pages, "chunks": f.chunks, "error": f.error}
+            {"path": f.path, "status": f.status, "pages": f.pages, "ocr_pages": f.ocr_pages, "chunks": f.chunks,
+             "error": f.error, "duplicate_of": f.duplicate_of, "boilerplate_lines": f.boilerplate_lines,
+             "dropped_chunks": f.dropped_chunks, "near_duplicate_chunks": f.near_duplicate_chunks,
+             "pii_masked": f.pii_masked}
             for f in report.files
         ],
         "cancelled": report.cancelled,
+        "totals": {"boilerplate_lines": report.boilerplate_lines, "dropped_chunks": report.dropped_chunks(),
+                   "near_duplicate_chunks": report.near_duplicate_chunks},
     }
 
 
@@ -137,10 +160,21 @@ def _print_report(report: IngestReport, out: TextIO) -> None:
     for f in report.files:
         if f.status == "failed":
             out.write(f"failed     {f.path}: {f.error}\n")
+        elif f.status == "duplicate":
+            out.write(f"duplicate  {Path(f.path).name}: same content as {f.duplicate_of} (not indexed again)\n")
+        elif f.status == "removed":
+            out.write(f"removed    {f.path} (the file no longer exists)\n")
         else:
             out.write(f"{f.status:<10} {Path(f.path).name} ({f.pages} pages, {f.ocr_pages} OCR'd, {f.chunks} chunks)\n")
-    summary = ", ".join(f"{report.count(s)} {s}" for s in ("added", "replaced", "unchanged", "failed") if report.count(s))
+    statuses: tuple[FileStatus, ...] = ("added", "replaced", "unchanged", "duplicate", "removed", "failed")
+    summary = ", ".join(f"{report.count(s)} {s}" for s in statuses if report.count(s))
     out.write(f"{summary or 'no files found'}{' (cancelled)' if report.cancelled else ''}\n")
+    dropped = report.dropped_chunks()
+    if report.boilerplate_lines or dropped or report.near_duplicate_chunks:
+        reasons = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in sorted(dropped.items()))
+        out.write(f"cleaning: {report.boilerplate_lines} header/footer/page-number lines left out, "
+                  f"{sum(dropped.values())} chunks dropped{f' ({reasons})' if reasons else ''}, "
+                  f"{report.near_duplicate_chunks} near-duplicate chunks collapsed in search\n")
 
 
 def _answer_json(done: AnswerDone) -> dict[str, Any]:
@@ -209,13 +243,37 @@ def _ingest_progress(err: TextIO) -> ProgressSlot:
         if progress.stage == "embedding":
             line = f"  indexing by meaning: {progress.chunks_done}/{progress.chunks_total} chunks"
         else:
-            line = f"  {progress.current_file}: page {progress.pages_done}/{progress.pages_total} ({progress.stage})"
+            line = (f"  file {min(progress.files_done + 1, progress.files_total)}/{progress.files_total} "
+                    f"{progress.current_file}: page {progress.pages_done}/{progress.pages_total} ({progress.stage})")
+        line += _eta_text(progress.eta_seconds)
         if line != last[0] and err.isatty():
             err.write("\r" + line[:100].ljust(100))
             err.flush()
             last[0] = line
 
     return ProgressSlot(show)
+
+
+def _eta_text(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    return f", about {minutes} min {secs:02d} s left" if minutes else f", about {secs} s left"
+
+
+def _extract(args: argparse.Namespace, engine: Any, out: TextIO) -> int:
+    pages = engine.extract(args.file, raw=args.raw, mask_pii=args.mask_pii, ocr=not args.no_ocr)
+    if args.json:
+        _print_json({"file": str(args.file), "raw": args.raw, "pages": [
+            {"page": p.page, "method": p.method, "text": p.text,
+             "ocr_confidence": None if p.ocr_confidence is None else round(p.ocr_confidence, 4),
+             "boilerplate_lines": p.boilerplate_lines} for p in pages]}, out)
+        return 0
+    for p in pages:
+        confidence = "" if p.ocr_confidence is None else f", OCR confidence {p.ocr_confidence:.2f}"
+        removed = f", {p.boilerplate_lines} header/footer lines left out" if p.boilerplate_lines else ""
+        out.write(f"--- page {p.page} ({p.method}{confidence}{removed}) ---\n{p.text}\n")
+    return 0
 
 
 def run(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
@@ -277,7 +335,7 @@ def _commands(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: T
             for i in infos:
                 out.write(f"{i.name}\t{i.documents} documents\t{i.chunks} chunks\n")
     elif command == "create":
-        info = engine.create_workspace(args.name)
+        info = engine.create_workspace(args.name, mask_pii=args.mask_pii)
         _print_json({"created": info.name}, out) if args.json else out.write(f"created workspace {info.name}\n")
     elif command == "delete":
         engine.delete_workspace(args.name)
@@ -293,7 +351,7 @@ def _commands(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: T
             for d in docs:
                 out.write(f"{d.file_name}\t{d.status}\t{d.pages} pages\t{d.ocr_pages} OCR'd\t{d.chunks} chunks\t{d.source_path}\n")
     elif command == "ingest":
-        report = engine.ingest(args.name, args.paths, progress=_ingest_progress(err), cancel=cancel)
+        report = engine.ingest(args.name, args.paths, progress=_ingest_progress(err), cancel=cancel, prune=args.prune)
         if err.isatty():
             err.write("\r" + " " * 100 + "\r")
         _print_json(_report_json(report), out) if args.json else _print_report(report, out)
@@ -314,6 +372,8 @@ def _commands(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: T
         request = AskRequest(args.name, args.question, top_k=args.top_k, language=args.lang, also=tuple(args.also))
         done = _consume_answer(engine.ask(request, cancel=cancel), out, stream=not args.json)
         _print_json(_answer_json(done), out) if args.json else _print_answer_footer(done, out)
+    elif command == "extract":
+        return _extract(args, engine, out)
     elif command == "faq":
         count = engine.import_faq(args.name, args.file)
         _print_json({"imported": count}, out) if args.json else out.write(f"imported {count} FAQ entries\n")

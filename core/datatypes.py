@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-FileStatus = Literal["added", "unchanged", "replaced", "failed"]
+#: ``duplicate``: the same bytes (sha256) are already imported from another path (see
+#: :attr:`FileResult.duplicate_of`); ``removed``: pruned because its source file no longer exists.
+FileStatus = Literal["added", "unchanged", "replaced", "failed", "duplicate", "removed"]
 Language = Literal["zh", "en"]
 Device = Literal["cpu", "cuda"]
 
@@ -23,6 +25,7 @@ class WorkspaceInfo:
     chunks: int
     embedding_model: str
     created: str
+    mask_pii: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,16 @@ class DocumentRecord:
 
 @dataclass(frozen=True)
 class FileResult:
-    """What happened to one file of an import."""
+    """What happened to one file of an import.
+
+    The cleaning counts describe this import of the file (zero for ``unchanged``/``duplicate``):
+    ``boilerplate_lines`` running header/footer/page-number lines left out of chunks,
+    ``dropped_chunks`` chunks not indexed by reason (``empty``, ``no_words``,
+    ``low_ocr_confidence``), ``near_duplicate_chunks`` chunks indexed but collapsed in search with
+    an earlier near-identical chunk, ``pii_masked`` findings masked by kind (``EMAIL``, ``PHONE``,
+    ``ID``, ``CARD``, ``IP``, ``NAME``) when the workspace masks personal data. Treat the dicts as
+    read-only.
+    """
 
     path: str
     status: FileStatus
@@ -51,6 +63,11 @@ class FileResult:
     ocr_pages: int = 0
     chunks: int = 0
     error: str | None = None
+    duplicate_of: str | None = None
+    boilerplate_lines: int = 0
+    dropped_chunks: dict[str, int] = field(default_factory=dict)
+    near_duplicate_chunks: int = 0
+    pii_masked: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -62,6 +79,22 @@ class IngestReport:
 
     def count(self, status: FileStatus) -> int:
         return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def boilerplate_lines(self) -> int:
+        return sum(f.boilerplate_lines for f in self.files)
+
+    @property
+    def near_duplicate_chunks(self) -> int:
+        return sum(f.near_duplicate_chunks for f in self.files)
+
+    def dropped_chunks(self) -> dict[str, int]:
+        """Chunks not indexed, by reason, over all files."""
+        totals: dict[str, int] = {}
+        for f in self.files:
+            for reason, count in f.dropped_chunks.items():
+                totals[reason] = totals.get(reason, 0) + count
+        return totals
 
 
 @dataclass(frozen=True)
@@ -76,6 +109,21 @@ class IngestProgress:
     pages_total: int = 0
     chunks_done: int = 0
     chunks_total: int = 0
+    #: Seconds left in the current stage (reading/OCR of all files, then embedding), from the
+    #: throughput so far; None until there is enough to estimate from.
+    eta_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class PageExtract:
+    """One page as import sees it (``wenku extract``): 1-based ``page``, how its text was
+    obtained (``text|ocr|mixed``), the text (after cleaning unless raw) and the OCR confidence."""
+
+    page: int
+    method: str
+    text: str
+    ocr_confidence: float | None = None
+    boilerplate_lines: int = 0
 
 
 @dataclass(frozen=True)

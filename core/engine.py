@@ -31,9 +31,11 @@ from core.datatypes import (
     Citation,
     Device,
     DocumentRecord,
+    FileResult,
     IndexStatus,
     IngestReport,
     Language,
+    PageExtract,
     Passage,
     SearchRequest,
     SourcesFound,
@@ -208,18 +210,22 @@ class Engine:
                     chunks=sum(int(d["chunks"]) for d in documents),
                     embedding_model=str(settings.get("embedding_model", "")),
                     created=str(settings.get("created", "")),
+                    mask_pii=bool(settings.get("mask_pii", False)),
                 )
             )
         return infos
 
-    def create_workspace(self, name: str) -> WorkspaceInfo:
+    def create_workspace(self, name: str, *, mask_pii: bool = False) -> WorkspaceInfo:
+        """Create an empty workspace. ``mask_pii`` masks personal data (e-mail, phone, ID and card
+        numbers, IP addresses, cued names) in everything it indexes; it is a setting of the
+        workspace, persisted with it, and cannot be changed afterwards (re-import to change it)."""
         folder = WorkspaceFolder.create(
             self._root,
             name,
-            {"embedding_model": self._embedder.model_id, "dimension": self._embedder.dimension},
+            {"embedding_model": self._embedder.model_id, "dimension": self._embedder.dimension, "mask_pii": mask_pii},
         )
-        log.info("event=workspace_created name=%s", folder.name)
-        return WorkspaceInfo(folder.name, 0, 0, self._embedder.model_id, "")
+        log.info("event=workspace_created name=%s mask_pii=%s", folder.name, mask_pii)
+        return WorkspaceInfo(folder.name, 0, 0, self._embedder.model_id, "", mask_pii)
 
     def rename_workspace(self, old: str, new: str) -> None:
         new_name = validate_name(new)
@@ -250,6 +256,46 @@ class Engine:
             ws.folder.commit(remove=list(doc_ids))
             ws.store.delete_documents(list(doc_ids))
             ws.store.flush()
+
+    def prune_missing(self, workspace: str, folder: str | Path) -> list[DocumentRecord]:
+        """Remove the documents imported from under ``folder`` whose source file no longer exists.
+
+        Documents from elsewhere are never touched, and neither is anything when ``folder`` itself
+        is missing (an unplugged drive must not empty a workspace). Returns the removed records.
+        """
+        root = Path(folder).expanduser().resolve()
+        ws = self._workspace(workspace)
+        if not root.is_dir():
+            return []
+        with ws.lock:
+            gone = [d for d in ws.folder.documents()
+                    if Path(d.source_path).is_relative_to(root) and not Path(d.source_path).exists()]
+            if gone:
+                ids = [d.doc_id for d in gone]
+                ws.folder.commit(remove=ids)
+                ws.store.delete_documents(ids)
+                ws.store.flush()
+        log.info("event=pruned workspace=%s folder=%s documents=%d", ws.folder.name, root, len(gone))
+        return gone
+
+    def extract(
+        self, path: str | Path, *, raw: bool = False, mask_pii: bool = False, ocr: bool = True
+    ) -> Iterator[PageExtract]:
+        """Each page of a PDF as import sees it: after cleaning (boilerplate lines removed, personal
+        data masked if ``mask_pii``), or as extracted with ``raw``. Raises the file's IngestError."""
+        from core.ingest.clean import DocumentCleaner, page_confidence, page_method
+        from core.ingest.pdf import extract_pages, open_pdf
+
+        document = open_pdf(Path(path))
+        try:
+            cleaner = DocumentCleaner.for_document(document, mask_pii=mask_pii)
+            for page in extract_pages(document, self._ocr if ocr else None):
+                before = cleaner.stats.boilerplate_lines
+                text = page.text if raw else cleaner.display_text(page)
+                yield PageExtract(page.number, page_method(page), text, page_confidence(page),
+                                  cleaner.stats.boilerplate_lines - before)
+        finally:
+            document.close()
 
     def _workspace(self, name: str) -> _OpenWorkspace:
         name = validate_name(name)
@@ -301,8 +347,13 @@ class Engine:
         *,
         progress: ProgressSlot | None = None,
         cancel: CancelToken | None = None,
+        prune: bool = False,
     ) -> IngestReport:
         """Import files and folders (recursively), then compute dense vectors for what needs them.
+
+        Only new and changed files are read (unchanged ones are recognised by sha256). With
+        ``prune``, documents imported from under a given folder whose file is gone are removed
+        first and reported with status ``removed``.
 
         Each document is keyword-searchable as soon as it is parsed (committed as ``indexing``);
         dense vectors follow in the same call, batch by batch, resuming any earlier unfinished
@@ -314,7 +365,12 @@ class Engine:
         cancel = cancel or CancelToken()
         context = IngestContext(ws.folder, ws.store, ws.lock, progress, cancel)
         with ws.import_lock:
-            report = IngestPipeline(context, self._ocr).run(sources)
+            removed = [
+                FileResult(d.source_path, "removed", d.pages, d.ocr_pages, d.chunks)
+                for source in (sources if prune else []) if Path(source).is_dir()
+                for d in self.prune_missing(workspace, source)
+            ]
+            report = IngestPipeline(context, self._ocr).run(sources, before=removed)
             if not cancel.cancelled:
                 DenseIndexer(context, self._embedder).run()
         progress.update(stage="idle")

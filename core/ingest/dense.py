@@ -19,6 +19,7 @@ from dataclasses import replace
 
 from core.embeddings import Embedder
 from core.ingest import IngestContext
+from core.ingest.eta import ThroughputEta
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,8 @@ class DenseIndexer:
         with self._lock:
             total = self._store.pending_count()
         done = 0
-        self._progress.update(stage="embedding", chunks_done=0, chunks_total=total)
+        self._progress.update(stage="embedding", chunks_done=0, chunks_total=total, eta_seconds=None)
+        eta = ThroughputEta(total)
         touched: Counter[str] = Counter()
         while not self._cancel.cancelled:
             with self._lock:
@@ -53,7 +55,8 @@ class DenseIndexer:
                 self._store.set_dense({point_id: vector for (point_id, _, _), vector in zip(batch, vectors, strict=True)})
             touched.update(doc_id for _, doc_id, _ in batch)
             done += len(batch)
-            self._progress.update(chunks_done=done, chunks_total=max(total, done))
+            eta.finish(len(batch))
+            self._progress.update(chunks_done=done, chunks_total=max(total, done), eta_seconds=eta.seconds_left())
         with self._lock:
             self._store.flush()
             self._mark_ready()

@@ -17,14 +17,17 @@ import logging
 import shutil
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.datatypes import DocumentRecord, FileResult, FileStatus, IngestReport
 from core.errors import DiskFull, IngestError, NoTextFound, SourceMissing, StoreError
 from core.fileio import sha256_file
 from core.ingest import IngestContext
-from core.ingest.chunking import Chunk, chunk_page
+from core.ingest.chunking import Chunk
+from core.ingest.clean import CleaningStats, DocumentCleaner
+from core.ingest.eta import ThroughputEta
+from core.ingest.neardup import NearDupAnnotator
 from core.ingest.ocr import OcrEngine
 from core.ingest.pdf import extract_pages, open_pdf
 from core.store import ChunkRecord
@@ -49,6 +52,8 @@ class _Outcome:
     pages: int
     ocr_pages: int
     chunks: int
+    cleaning: CleaningStats = field(default_factory=CleaningStats)
+    near_duplicates: int = 0
 
 
 def expand_paths(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str | None]]:
@@ -79,6 +84,13 @@ def expand_paths(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str | None
             yield path, f"{path}: the path does not exist"
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def ensure_free_space(path: Path, needed: int = MIN_FREE_BYTES) -> None:
     """Raise :class:`DiskFull` before a write when the disk holding ``path`` is nearly full."""
     free = shutil.disk_usage(path).free
@@ -99,18 +111,29 @@ class IngestPipeline:
         self._progress = context.progress
         self._cancel = context.cancel
         self._ocr = ocr
+        self._mask_pii = bool(context.folder.settings.get("mask_pii", False))
+        self._eta = ThroughputEta(0)
+        self._current_size = 0
 
-    def run(self, paths: Sequence[str | Path]) -> IngestReport:
+    def run(self, paths: Sequence[str | Path], *, before: Sequence[FileResult] = ()) -> IngestReport:
+        """Import ``paths``; ``before`` are results to report first (e.g. pruned documents)."""
         items = list(expand_paths(paths))
-        self._progress.update(files_total=len(items), files_done=0, stage="reading")
-        results: list[FileResult] = []
+        sizes = [_size(path) for path, _ in items]
+        self._eta = ThroughputEta(sum(sizes))
+        self._progress.update(files_total=len(items), files_done=0, stage="reading", eta_seconds=None)
+        results: list[FileResult] = list(before)
         for index, (path, problem) in enumerate(items):
             if self._cancel.cancelled:
                 return IngestReport(tuple(results), cancelled=True)
+            self._current_size = sizes[index]
             self._progress.update(current_file=path.name, files_done=index, pages_done=0, pages_total=0)
             result = FileResult(str(path), "failed", error=problem) if problem else self._import_file(path)
             if result is None:  # cancelled mid-document: nothing of it was kept
                 return IngestReport(tuple(results), cancelled=True)
+            if result.status in ("added", "replaced"):
+                self._eta.finish(sizes[index])
+            else:
+                self._eta.skip(sizes[index])
             results.append(result)
         self._progress.update(files_done=len(items), stage="idle", current_file="")
         return IngestReport(tuple(results))
@@ -125,12 +148,12 @@ class IngestPipeline:
         if previous is not None and previous.sha256 == sha:
             return FileResult(source, "unchanged", previous.pages, previous.ocr_pages, previous.chunks)
         same_content = self._folder.find_by_sha(sha)
-        if previous is None and same_content is not None:
-            return FileResult(source, "unchanged", same_content.pages, same_content.ocr_pages, same_content.chunks)
+        if same_content is not None:
+            return self._duplicate(source, same_content, previous)
 
         doc_id = uuid.uuid4().hex
         try:
-            outcome = self._write_document(path, doc_id)
+            outcome = self._write_document(path, doc_id, [previous.doc_id] if previous else [])
         except _Cancelled:
             self._discard(doc_id)
             return None
@@ -166,12 +189,32 @@ class IngestPipeline:
                 self._store.flush()
         status: FileStatus = "replaced" if previous is not None else "added"
         log.info("event=ingested path=%s status=%s pages=%d chunks=%d", path, status, outcome.pages, outcome.chunks)
-        return FileResult(source, status, outcome.pages, outcome.ocr_pages, outcome.chunks)
+        cleaning = outcome.cleaning
+        return FileResult(source, status, outcome.pages, outcome.ocr_pages, outcome.chunks,
+                          boilerplate_lines=cleaning.boilerplate_lines, dropped_chunks=dict(cleaning.dropped),
+                          near_duplicate_chunks=outcome.near_duplicates, pii_masked=dict(cleaning.pii))
 
-    def _write_document(self, path: Path, doc_id: str) -> _Outcome:
+    def _duplicate(self, source: str, original: DocumentRecord, previous: DocumentRecord | None) -> FileResult:
+        """The same bytes are already imported from another path: say so, index nothing.
+
+        If this path held another version before, that version is stale now and is removed.
+        """
+        if previous is not None:
+            with self._lock:
+                self._folder.commit(remove=[previous.doc_id])
+                self._store.delete_documents([previous.doc_id])
+                self._store.flush()
+        log.info("event=duplicate path=%s original=%s", source, original.source_path)
+        return FileResult(source, "duplicate", original.pages, original.ocr_pages, original.chunks,
+                          duplicate_of=original.source_path)
+
+    def _write_document(self, path: Path, doc_id: str, replaces: list[str]) -> _Outcome:
         document = open_pdf(path)
+        neardup = NearDupAnnotator(self._store, replaces)
         try:
             self._progress.update(pages_total=document.page_count, stage="reading")
+            cleaner = DocumentCleaner.for_document(document, mask_pii=self._mask_pii)
+            context = cleaner.keyword_context(path.name)
             pages = ocr_pages = written = 0
             batch: list[tuple[Chunk, bool]] = []
             for page in extract_pages(document, self._ocr):
@@ -179,23 +222,25 @@ class IngestPipeline:
                     raise _Cancelled
                 pages += 1
                 ocr_pages += page.method in ("ocr", "mixed")
-                batch.extend((chunk, page.method != "text") for chunk in chunk_page(page.number, page.text))
-                self._progress.update(pages_done=pages, stage="ocr" if page.method != "text" else "reading")
+                batch.extend((chunk, page.method != "text") for chunk in cleaner.chunks(page))
+                self._progress.update(pages_done=pages, stage="ocr" if page.method != "text" else "reading",
+                                      eta_seconds=self._eta.seconds_left(self._current_size * pages / document.page_count))
                 if len(batch) >= BATCH_CHUNKS:
-                    written += self._write_batch(doc_id, path.name, batch, written)
+                    written += self._write_batch(doc_id, path.name, batch, written, neardup, context)
                     batch = []
             if batch:
-                written += self._write_batch(doc_id, path.name, batch, written)
+                written += self._write_batch(doc_id, path.name, batch, written, neardup, context)
         finally:
             document.close()
         if written == 0:
-            reason = "no text layer and OCR found nothing" if self._ocr is not None else "no text layer (OCR is off)"
+            reason = cleaner.stats.no_text_reason(self._ocr is not None)
             raise NoTextFound(f"{path.name}: no text could be extracted ({reason})")
         with self._lock:
             self._store.flush()
-        return _Outcome(pages, ocr_pages, written)
+        return _Outcome(pages, ocr_pages, written, cleaner.stats, neardup.duplicates)
 
-    def _write_batch(self, doc_id: str, file_name: str, chunks: list[tuple[Chunk, bool]], first_index: int) -> int:
+    def _write_batch(self, doc_id: str, file_name: str, chunks: list[tuple[Chunk, bool]], first_index: int,
+                     neardup: NearDupAnnotator, keyword_context: str = "") -> int:
         if self._cancel.cancelled:
             raise _Cancelled
         ensure_free_space(self._folder.path)
@@ -209,11 +254,12 @@ class IngestPipeline:
                 text=chunk.text,
                 ocr=from_ocr,
                 vector=None,
+                keyword_context=keyword_context,
             )
             for i, (chunk, from_ocr) in enumerate(chunks)
         ]
         with self._lock:
-            self._store.upsert(records)
+            self._store.upsert(neardup.annotate(records))
         return len(records)
 
     def _discard(self, doc_id: str) -> None:

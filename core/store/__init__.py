@@ -20,6 +20,9 @@ class ChunkRecord:
 
     ``vector`` is None when the chunk is written keyword-searchable first (BM25 only); its dense
     vector is added later with :meth:`VectorStore.set_dense` (progressive indexing).
+    ``minhash``/``lsh``/``dup_group`` are the near-duplicate index entries of the chunk (see
+    :mod:`core.ingest.neardup`); empty when the chunk is too short to compare. ``keyword_context``
+    (the document's file name and running titles) is added to the text for the BM25 vector only.
     """
 
     point_id: str
@@ -30,6 +33,10 @@ class ChunkRecord:
     text: str
     ocr: bool
     vector: Sequence[float] | None
+    minhash: str = ""
+    lsh: tuple[str, ...] = ()
+    dup_group: str = ""
+    keyword_context: str = ""
 
 
 SearchMode = Literal["dense", "sparse", "hybrid-rrf", "hybrid-dbsf"]
@@ -42,7 +49,7 @@ class StoredHit:
     ``score`` orders the results (cosine, BM25 or a fused score, by search mode); ``similarity``
     is always the cosine between the query and the chunk's dense vector, so relevance decisions
     (refusal) use one scale whatever the ranking method. It is None for a chunk whose dense vector
-    is not computed yet.
+    is not computed yet. ``dup_group`` names the chunk's near-duplicate group (empty if none).
     """
 
     doc_id: str
@@ -53,6 +60,7 @@ class StoredHit:
     ocr: bool
     score: float
     similarity: float | None
+    dup_group: str = ""
 
 
 class VectorStore(Protocol):
@@ -78,7 +86,14 @@ class VectorStore(Protocol):
         """Remove every chunk of the given documents."""
 
     def search(self, vector: Sequence[float], text: str, limit: int, mode: SearchMode) -> list[StoredHit]:
-        """The ``limit`` best chunks for a query (its dense ``vector`` and its ``text``), best first."""
+        """The ``limit`` best chunks for a query (its dense ``vector`` and its ``text``), best first,
+        with near-duplicates collapsed (only the best-ranked chunk of a ``dup_group`` is returned)."""
+
+    def near_duplicate_candidates(
+        self, lsh: Sequence[str], exclude_doc_ids: Sequence[str]
+    ) -> list[tuple[str, str, str]]:
+        """(dup_group, number key, signature hex) of stored chunks sharing an LSH band key with ``lsh``,
+        leaving out chunks of ``exclude_doc_ids`` (e.g. the version being replaced)."""
 
     def keyword_texts(self, term: str, limit: int) -> list[str] | None:
         """Texts of up to ``limit`` chunks sharing a keyword token with ``term``; None when the

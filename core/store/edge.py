@@ -19,6 +19,7 @@ from core.datatypes import Span
 from core.doclabel import labelled_text
 from core.errors import DependencyMissing, DiskFull, StoreError
 from core.store import ChunkRecord, SearchMode, StoredHit
+from core.text_normalise import normalise_for_index
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,12 @@ _SCROLL_PAGE = 1024
 PREFETCH_FACTOR = 4
 MIN_PREFETCH = 40
 RRF_K = 60
+#: Search asks for this many times the wanted results, so that collapsing near-duplicates
+#: (:mod:`core.ingest.neardup`) still leaves ``limit`` distinct passages.
+DUP_FETCH_FACTOR = 3
+#: At most this many near-duplicate candidates are compared per chunk at import.
+MAX_CANDIDATES = 16
+LSH_FIELD = "lsh"
 
 
 def _qdrant_edge() -> Any:
@@ -58,6 +65,12 @@ class EdgeStore:
         except Exception as error:  # the binding raises plain exceptions
             raise StoreError(f"cannot open the index at {path}: {error}") from error
         self._bm25 = qe.Bm25(qe.Bm25Config(tokenizer=qe.TokenizerType.Multilingual))
+        self._ensure_lsh_index()
+
+    def _ensure_lsh_index(self) -> None:
+        """Keyword-index the near-duplicate band keys (idempotent; added to older shards on open)."""
+        if LSH_FIELD not in self._shard.info().payload_schema:
+            self._apply(self._qe.UpdateOperation.create_field_index(LSH_FIELD, self._qe.PayloadSchemaType.Keyword))
 
     def upsert(self, chunks: Sequence[ChunkRecord]) -> None:
         qe = self._qe
@@ -73,14 +86,46 @@ class EdgeStore:
                     "end": chunk.span.end,
                     "text": chunk.text,
                     "ocr": chunk.ocr,
+                    **self._dup_payload(chunk),
                 },
             )
             for chunk in chunks
         ]
         self._apply(qe.UpdateOperation.upsert_points(points))
 
+    @staticmethod
+    def _dup_payload(chunk: ChunkRecord) -> dict[str, Any]:
+        if not chunk.minhash:
+            return {"dup_group": chunk.dup_group} if chunk.dup_group else {}
+        return {"minhash": chunk.minhash, LSH_FIELD: list(chunk.lsh), "dup_group": chunk.dup_group}
+
+    def near_duplicate_candidates(
+        self, lsh: Sequence[str], exclude_doc_ids: Sequence[str]
+    ) -> list[tuple[str, str, str]]:
+        if not lsh:
+            return []
+        qe = self._qe
+        must_not = [qe.FieldCondition(key="doc_id", match=qe.MatchAny(any=list(exclude_doc_ids)))] if exclude_doc_ids else None
+        request = qe.ScrollRequest(
+            limit=MAX_CANDIDATES,
+            filter=qe.Filter(must=[qe.FieldCondition(key=LSH_FIELD, match=qe.MatchAny(any=list(lsh)))], must_not=must_not),
+            with_payload=["dup_group", "minhash"],
+            with_vector=False,
+        )
+        records, _ = self._shard.scroll(request)
+        found = []
+        for record in records:
+            payload = record.payload or {}
+            numbers, _, signature = str(payload.get("minhash", "")).partition(":")
+            found.append((str(payload.get("dup_group", record.id)), numbers, signature))
+        return found
+
     def _vectors(self, chunk: ChunkRecord) -> dict[str, Any]:
-        vectors: dict[str, Any] = {SPARSE: self._bm25.embed_document(labelled_text(chunk.file_name, chunk.text))}
+        # Keyword context (document label and the running titles cleaned out of the chunks) is
+        # indexed, never shown; without cleaning context, the document label alone.
+        keywords = (f"{chunk.keyword_context}\n{chunk.text}" if chunk.keyword_context
+                    else labelled_text(chunk.file_name, chunk.text))
+        vectors: dict[str, Any] = {SPARSE: self._bm25.embed_document(normalise_for_index(keywords))}
         if chunk.vector is not None:
             vectors[DENSE] = list(map(float, chunk.vector))
         return vectors
@@ -114,16 +159,23 @@ class EdgeStore:
         self._apply(qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=[condition])))
 
     def search(self, vector: Sequence[float], text: str, limit: int, mode: SearchMode) -> list[StoredHit]:
+        hits = self._search(vector, text, limit, mode)
+        return collapse_duplicates(hits, limit)
+
+    def _search(self, vector: Sequence[float], text: str, wanted: int, mode: SearchMode) -> list[StoredHit]:
+        # The prefetch depth follows the wanted count (it shapes DBSF's score normalisation, which
+        # was measured at this depth); only the final list is longer, for collapsing duplicates.
+        limit = wanted * DUP_FETCH_FACTOR
         qe = self._qe
         dense = list(map(float, vector))
         dense_query = qe.Query.Nearest(dense, using=DENSE)
-        sparse_query = qe.Query.Nearest(self._bm25.embed_query(text), using=SPARSE)
+        sparse_query = qe.Query.Nearest(self._bm25.embed_query(normalise_for_index(text)), using=SPARSE)
         if mode == "dense":
             request = qe.QueryRequest(limit=limit, query=dense_query, with_payload=True, with_vector=[DENSE])
         elif mode == "sparse":
             request = qe.QueryRequest(limit=limit, query=sparse_query, with_payload=True, with_vector=[DENSE])
         else:
-            depth = max(limit * PREFETCH_FACTOR, MIN_PREFETCH)
+            depth = max(wanted * PREFETCH_FACTOR, MIN_PREFETCH, limit)
             fusion = qe.Fusion.Rrf(k=RRF_K) if mode == "hybrid-rrf" else qe.Fusion.Dbsf()
             request = qe.QueryRequest(
                 limit=limit,
@@ -137,7 +189,7 @@ class EdgeStore:
     def keyword_texts(self, term: str, limit: int) -> list[str] | None:
         """Texts of the chunks sharing a BM25 token with ``term`` (best first); None when the term
         has no token at all (a stop word), so nothing can be said about it."""
-        vector = self._bm25.embed_query(term)
+        vector = self._bm25.embed_query(normalise_for_index(term))
         if not list(vector.indices):
             return None
         request = self._qe.QueryRequest(limit=limit, query=self._qe.Query.Nearest(vector, using=SPARSE),
@@ -210,4 +262,20 @@ class EdgeStore:
             ocr=bool(payload.get("ocr", False)),
             score=float(getattr(point, "score", 0.0)),
             similarity=similarity,
+            dup_group=str(payload.get("dup_group", "")),
         )
+
+
+def collapse_duplicates(hits: Sequence[StoredHit], limit: int) -> list[StoredHit]:
+    """The first ``limit`` hits, keeping only the best-ranked hit of each near-duplicate group."""
+    seen: set[str] = set()
+    kept: list[StoredHit] = []
+    for hit in hits:
+        if hit.dup_group:
+            if hit.dup_group in seen:
+                continue
+            seen.add(hit.dup_group)
+        kept.append(hit)
+        if len(kept) == limit:
+            break
+    return kept

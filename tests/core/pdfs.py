@@ -54,3 +54,21 @@ def many_pages_pdf(path: Path, count: int) -> Path:
         page.insert_textbox(pymupdf.Rect(50, 50, A4.width - 50, A4.height - 50), body, fontsize=10)
     document.save(path, garbage=3, deflate=True)
     return path
+
+
+def paged_pdf(path: Path, bodies: list[str], *, header: str | None = None, footer: str = "Page {n} of {total}",
+              fontname: str = "helv") -> Path:
+    """A report-like PDF: a running header in the top margin and a footer (``{n}``/``{total}``
+    filled in) in the bottom margin of every page, each body in the middle of its page."""
+    document = pymupdf.open()
+    total = len(bodies)
+    for n, body in enumerate(bodies, 1):
+        page = document.new_page(width=A4.width, height=A4.height)
+        if header:
+            page.insert_textbox(pymupdf.Rect(50, 30, A4.width - 50, 50), header, fontname=fontname, fontsize=9)
+        page.insert_textbox(pymupdf.Rect(50, 100, A4.width - 50, A4.height - 100), body, fontname=fontname, fontsize=11)
+        if footer:
+            page.insert_textbox(pymupdf.Rect(50, A4.height - 45, A4.width - 50, A4.height - 25),
+                                footer.format(n=n, total=total), fontname=fontname, fontsize=9, align=1)
+    document.save(path)
+    return path

@@ -106,3 +106,51 @@ def test_ask_refuses_when_the_documents_do_not_hold_the_answer(data_dir: Path, t
     answer = json.loads(result.stdout)
     # Public nights run April-October only: a grounded model must not invent December nights.
     assert answer["refused"] or not any(ch.isdigit() for ch in answer["answer"].split("[")[0].replace("12", "")), answer
+
+
+def test_extract_prints_pages_after_cleaning_and_raw(tmp_path: Path, data_dir: Path) -> None:
+    pdf = pdfs.paged_pdf(tmp_path / "report.pdf", [
+        f"Part {n}: the heron colony counted {n * 40} nests; contact warden@lotusbay.example for access."
+        for n in range(1, 5)
+    ], header="Lotus Bay Annual Report 2024", footer="- {n} -")
+    cleaned = json.loads(wenku("extract", str(pdf), "--json", "--no-ocr", data_dir=data_dir).stdout)
+    assert [p["page"] for p in cleaned["pages"]] == [1, 2, 3, 4]
+    first = cleaned["pages"][0]
+    assert first["method"] == "text" and first["ocr_confidence"] is None and first["boilerplate_lines"] == 2
+    assert "Lotus Bay Annual Report" not in first["text"] and "- 1 -" not in first["text"]
+    assert "Part 1: the heron colony counted 40 nests" in first["text"]
+    raw = json.loads(wenku("extract", str(pdf), "--json", "--raw", "--no-ocr", data_dir=data_dir).stdout)
+    assert "Lotus Bay Annual Report 2024" in raw["pages"][2]["text"] and "- 3 -" in raw["pages"][2]["text"]
+    masked = wenku("extract", str(pdf), "--mask-pii", "--no-ocr", data_dir=data_dir)
+    assert masked.returncode == 0 and "[EMAIL]" in masked.stdout and "warden@" not in masked.stdout
+    assert "--- page 4 (text, 2 header/footer lines left out) ---" in masked.stdout
+    bad = wenku("extract", str(tmp_path / "missing.pdf"), data_dir=data_dir)
+    assert bad.returncode == 1 and "does not exist" in bad.stderr
+
+
+def test_ingest_json_reports_cleaning_duplicates_and_prune(tmp_path: Path, data_dir: Path, real_embedder) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    pdfs.paged_pdf(folder / "report.pdf", [f"Part {n}: egrets ringed {n * 9} chicks." for n in range(1, 4)],
+                   header="Lotus Bay Annual Report 2024")
+    pdfs.text_pdf(folder / "junk.pdf", ["Egret census notes.", "12 . . . 34 — 56 — 78"])
+    (folder / "z-copies").mkdir()
+    (folder / "z-copies" / "report copy.pdf").write_bytes((folder / "report.pdf").read_bytes())
+    assert json.loads(wenku("create", "docs", "--mask-pii", "--json", data_dir=data_dir).stdout) == {"created": "docs"}
+    settings = json.loads((data_dir / "workspaces" / "docs" / "workspace.json").read_text(encoding="utf-8"))
+    assert settings["mask_pii"] is True
+    result = wenku("ingest", "docs", str(folder), "--json", "--no-ocr", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    files = {Path(f["path"]).name: f for f in report["files"]}
+    assert files["report.pdf"]["status"] == "added" and files["report.pdf"]["boilerplate_lines"] == 6
+    assert files["junk.pdf"]["dropped_chunks"] == {"no_words": 1}
+    assert files["report copy.pdf"]["status"] == "duplicate"
+    assert files["report copy.pdf"]["duplicate_of"] == str((folder / "report.pdf").resolve())
+    assert report["totals"]["boilerplate_lines"] == 6 and report["totals"]["dropped_chunks"] == {"no_words": 1}
+    (folder / "junk.pdf").unlink()
+    pruned = json.loads(wenku("ingest", "docs", str(folder), "--json", "--no-ocr", "--prune", data_dir=data_dir).stdout)
+    statuses = {Path(f["path"]).name: f["status"] for f in pruned["files"]}
+    assert statuses == {"junk.pdf": "removed", "report.pdf": "unchanged", "report copy.pdf": "duplicate"}
+    docs = json.loads(wenku("documents", "docs", "--json", data_dir=data_dir).stdout)["documents"]
+    assert [d["file_name"] for d in docs] == ["report.pdf"]

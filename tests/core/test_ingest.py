@@ -125,10 +125,13 @@ def test_cancel_keeps_finished_documents_and_drops_the_current_one(fake_engine, 
 
 def test_duplicate_content_under_another_name_is_not_indexed_twice(fake_engine, tmp_path: Path) -> None:
     pdf = pdfs.text_pdf(tmp_path / "one.pdf", ENGLISH)
-    shutil.copy(pdf, tmp_path / "copy.pdf")
+    (tmp_path / "elsewhere").mkdir()
+    shutil.copy(pdf, tmp_path / "elsewhere" / "copy.pdf")
     fake_engine.create_workspace("w")
-    report = fake_engine.ingest("w", [pdf, tmp_path / "copy.pdf"])
-    assert [f.status for f in report.files] == ["added", "unchanged"]
+    report = fake_engine.ingest("w", [pdf, tmp_path / "elsewhere"])
+    assert [f.status for f in report.files] == ["added", "duplicate"]
+    assert report.files[1].duplicate_of == str(pdf.resolve())
+    assert report.files[1].chunks == report.files[0].chunks  # describes the content it duplicates
     assert len(fake_engine.documents("w")) == 1
 
 
