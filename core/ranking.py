@@ -25,6 +25,8 @@ OVERFETCH = 3
 NEAR_IDENTICAL = 0.8
 _SHINGLE = 4
 _NOISE = re.compile(r"[\W_]+")
+#: Look-alike passages with different figures (two years of one report) are both answers.
+_FIGURES = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 def shingles(text: str) -> frozenset[str]:
@@ -46,22 +48,24 @@ def resemblance(a: frozenset[str], b: frozenset[str]) -> float:
 def group_by_page(passages: Sequence[Passage], pages: int) -> list[list[Passage]]:
     """The first ``pages`` distinct pages in rank order, each with its chunks best-first.
 
-    A chunk near-identical to a chunk already kept on another page is dropped; chunks of the same
-    page are kept together even if they overlap (the answer step merges them).
+    A chunk near-identical to a chunk already kept on another page, with the same figures, is
+    dropped; chunks of the same page are kept together even if they overlap (the answer step
+    merges them).
     """
     groups: dict[tuple[str, str, int], list[Passage]] = {}
-    kept: list[tuple[tuple[str, str, int], frozenset[str]]] = []
+    kept: list[tuple[tuple[str, str, int], frozenset[str], tuple[str, ...]]] = []
     for passage in passages:
         key = (passage.workspace, passage.doc_id, passage.page)
-        grams = shingles(passage.text)
-        if any(other != key and resemblance(grams, seen) >= NEAR_IDENTICAL for other, seen in kept):
+        grams, figures = shingles(passage.text), tuple(_FIGURES.findall(passage.text))
+        if any(other != key and figures == seen_figures and resemblance(grams, seen) >= NEAR_IDENTICAL
+               for other, seen, seen_figures in kept):
             continue
         if key not in groups:
             if len(groups) == pages:
                 continue
             groups[key] = []
         groups[key].append(passage)
-        kept.append((key, grams))
+        kept.append((key, grams, figures))
     return list(groups.values())
 
 

@@ -28,11 +28,13 @@ def test_pages_are_distinct_and_keep_their_chunks_in_rank_order() -> None:
 def test_near_identical_text_on_another_page_is_dropped() -> None:
     born_digital = "Merchandise inventories, net at the end of the fourth quarter of fiscal 2022 totaled $1.6 billion."
     ocr_copy = "Merchandise inventories, net at the end of the fourth quarter of fiscal 2022 totaled $1.6 bilion."
+    other_year = "Merchandise inventories, net at the end of the fourth quarter of fiscal 2021 totaled $1.5 billion."
     other = "Cash and cash equivalents at the end of the fourth quarter of fiscal 2022 were $737.9 million."
     assert resemblance(shingles(born_digital), shingles(ocr_copy)) > 0.8
     assert resemblance(shingles(born_digital), shingles(other)) < 0.5
-    groups = group_by_page([_passage("a", 3, born_digital), _passage("a_scan", 3, ocr_copy), _passage("c", 1, other)], 5)
-    assert [g[0].doc for g in groups] == ["a", "c"]
+    groups = group_by_page([_passage("a", 3, born_digital), _passage("a_scan", 3, ocr_copy), _passage("c", 1, other),
+                            _passage("d", 3, other_year)], 5)
+    assert [g[0].doc for g in groups] == ["a", "c", "d"], "same wording with other figures is another answer"
     chinese = "西湖龙井茶产于浙江省杭州市西湖龙井村周围群山，已有一千二百余年历史。"
     assert resemblance(shingles(chinese), shingles(chinese.replace("，", " , "))) == 1.0
 
