@@ -218,7 +218,7 @@ class Engine:
     def create_workspace(self, name: str, *, mask_pii: bool = False) -> WorkspaceInfo:
         """Create an empty workspace. ``mask_pii`` masks personal data (e-mail, phone, ID and card
         numbers, IP addresses, cued names) in everything it indexes; it is a setting of the
-        workspace, persisted with it, and cannot be changed afterwards (re-import to change it)."""
+        workspace, persisted with it (:meth:`set_mask_pii` changes it for later imports)."""
         folder = WorkspaceFolder.create(
             self._root,
             name,
@@ -226,6 +226,14 @@ class Engine:
         )
         log.info("event=workspace_created name=%s mask_pii=%s", folder.name, mask_pii)
         return WorkspaceInfo(folder.name, 0, 0, self._embedder.model_id, "", mask_pii)
+
+    def set_mask_pii(self, workspace: str, mask_pii: bool) -> None:
+        """Turn personal-data masking on or off for documents imported from now on (documents
+        already imported keep how they were indexed; re-import them to change that)."""
+        ws = self._workspace(workspace)
+        with ws.lock:  # an import under way keeps the setting it started with
+            ws.folder.update_settings(mask_pii=bool(mask_pii))
+        log.info("event=mask_pii_changed workspace=%s mask_pii=%s", ws.folder.name, mask_pii)
 
     def rename_workspace(self, old: str, new: str) -> None:
         new_name = validate_name(new)

@@ -148,6 +148,12 @@ class WorkspaceFolder:
             raise
         return folder
 
+    def update_settings(self, **changes: Any) -> None:
+        """Change settings in ``workspace.json`` atomically (caller holds the workspace lock)."""
+        settings = {**self.settings, **changes}
+        write_json_atomic(self.path / "workspace.json", settings)
+        self.settings = settings
+
     def _load(self) -> None:
         self.settings = json.loads((self.path / "workspace.json").read_text(encoding="utf-8"))
         if int(self.settings.get("schema", 0)) > SCHEMA_VERSION:

@@ -589,6 +589,11 @@ class MainWindow(QMainWindow):
 
     def apply_preferences(self, new: AppSettings, data_dir: str) -> None:
         old = self.settings
+        workspace, engine = self.workspace, self.host.engine
+        if workspace is not None and engine is not None:
+            masking = bool(new.workspace(workspace).get("pii_masking"))
+            if masking != bool(old.workspace(workspace).get("pii_masking")):
+                self.tasks.call(lambda: engine.set_mask_pii(workspace, masking))
         engine_keys = ("chat_model_path", "gpu_mode", "gpu_layers", "threads", "context_length")
         restart = any(getattr(old, k) != getattr(new, k) for k in engine_keys)
         self.settings = new

@@ -182,7 +182,7 @@ class PreferencesDialog(QDialog):
         self.threads.setSpecialValueText(self.tr("Automatic"))
         self.pii.setText(self.tr("Replace phone numbers, e-mail addresses and ID numbers when importing"))
         self.pii_note.setText(self.tr("Saved with this workspace; it applies to documents imported from now on "
-                                      "once the engine supports masking."))
+                                      "(re-import earlier documents to mask them)."))
         self.data_browse.setText(self.tr("Choose…"))
         self.data_note.setText(self.tr("A new data folder is used from the next start."))
         self._render_running()

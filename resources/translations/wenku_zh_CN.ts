@@ -126,7 +126,7 @@
         <translation>文档中找不到任何文字，文字识别（OCR）也没有结果。</translation>
     </message>
     <message>
-        <source>The chat model is not installed. Install Wenku's models or choose a GGUF file in Preferences.</source>
+        <source>The chat model is not installed. Install Wenku&apos;s models or choose a GGUF file in Preferences.</source>
         <translation>对话模型尚未安装。请安装文库的模型，或在“首选项”中选择一个 GGUF 文件。</translation>
     </message>
     <message>
@@ -217,7 +217,7 @@
         <translation>页数</translation>
     </message>
     <message>
-        <source>OCR'd pages</source>
+        <source>OCR&apos;d pages</source>
         <translation>OCR 页数</translation>
     </message>
     <message>
@@ -595,8 +595,8 @@ Licence: AGPL-3.0-or-later.</source>
         <translation>导入时替换电话号码、电子邮件地址和证件号码</translation>
     </message>
     <message>
-        <source>Saved with this workspace; it applies to documents imported from now on once the engine supports masking.</source>
-        <translation>此设置随工作区保存；引擎支持隐藏后，对此后导入的文档生效。</translation>
+        <source>Saved with this workspace; it applies to documents imported from now on (re-import earlier documents to mask them).</source>
+        <translation>此设置随工作区保存，对此后导入的文档生效（如需隐藏已导入文档中的个人信息，请重新导入）。</translation>
     </message>
     <message>
         <source>Choose…</source>
@@ -678,7 +678,7 @@ Licence: AGPL-3.0-or-later.</source>
         <translation>缩小</translation>
     </message>
     <message>
-        <source>Open in the system's PDF viewer</source>
+        <source>Open in the system&apos;s PDF viewer</source>
         <translation>用系统的 PDF 阅读器打开</translation>
     </message>
     <message>

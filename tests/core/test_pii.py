@@ -100,3 +100,19 @@ def test_masked_workspace_never_stores_the_originals(data_dir: Path, tmp_path: P
         needle = original.encode("utf-8")
         assert needle in plain_bytes, f"control: the scan must find {original!r} in an unmasked workspace"
         assert needle not in masked_bytes, f"{original!r} leaked into the masked workspace's files"
+
+
+def test_masking_switched_on_later_applies_to_later_imports(fake_engine, tmp_path: Path) -> None:
+    from core.datatypes import SearchRequest
+    from tests.core.pdfs import text_pdf
+
+    before = text_pdf(tmp_path / "before.pdf", ["Write to ada.lovelace@example.org about the engine."])
+    after = text_pdf(tmp_path / "after.pdf", ["Write to charles.babbage@example.org about the mill."])
+    fake_engine.create_workspace("w")
+    fake_engine.ingest("w", [before])
+    fake_engine.set_mask_pii("w", True)
+    assert fake_engine.list_workspaces()[0].mask_pii
+    fake_engine.ingest("w", [after])
+    texts = " ".join(h.text for h in fake_engine.search(SearchRequest("w", "write to about the", top_k=5)))
+    assert "ada.lovelace@example.org" in texts, "documents imported before keep how they were indexed"
+    assert "charles.babbage@example.org" not in texts and "[EMAIL]" in texts
