@@ -350,7 +350,7 @@ class Engine:
             if similarity is None:
                 similarity = float(sum(a * b for a, b in zip(next(computed), vector, strict=True)))
             passages.append(Passage(h.doc_id, h.file_name, h.page, h.span, h.text, h.score, h.ocr, similarity,
-                                    ws.folder.name))
+                                    ws.folder.name, boxes=h.boxes, ocr_confidence=h.ocr_confidence))
         return passages
 
     def search_many(self, workspaces: Sequence[str], query: str, top_k: int) -> list[Passage]:

@@ -16,11 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from core.datatypes import Box, Span
+
 #: ``text``: the PDF's text layer (or a text format); ``ocr``: the rendered page was OCR'd;
 #: ``mixed``: text layer plus OCR of the pictures on the page.
 PageMethod = Literal["text", "ocr", "mixed"]
-
-Box = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
@@ -62,3 +62,7 @@ class PageText:
     tables: tuple[TableSpan, ...] = ()
     rotation: int = 0
     note: str = ""
+
+    def lines_in(self, span: Span) -> tuple[TextLine, ...]:
+        """The OCR'd lines that overlap ``span`` (a chunk's ``[start, end)`` in this page's text)."""
+        return tuple(line for line in self.lines if line.start < span.end and line.end > span.start)

@@ -25,10 +25,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from core.datatypes import Box
 from core.errors import CorruptPdf, DependencyMissing, EmptyFile, EncryptedPdf, NotAPdf, SourceMissing
 from core.ingest.ocr import OcrEngine, OcrLine
 from core.ingest.orient import mean_confidence, read_upright
-from core.ingest.page import Box, PageMethod, PageText, TextLine
+from core.ingest.page import PageMethod, PageText, TextLine
 from core.ingest.textcheck import check_text
 
 __all__ = ["PageMethod", "PageText", "TextLine", "extract_pages", "is_usable", "open_pdf", "render_rgb"]

@@ -26,6 +26,7 @@ from core.fileio import sha256_file
 from core.ingest import IngestContext
 from core.ingest.chunking import Chunk, chunk_page
 from core.ingest.ocr import OcrEngine
+from core.ingest.page import PageText
 from core.ingest.pdf import extract_pages, open_pdf
 from core.store import ChunkRecord
 from core.workspace import now_iso
@@ -87,6 +88,24 @@ def ensure_free_space(path: Path, needed: int = MIN_FREE_BYTES) -> None:
             f"the disk holding {path} is full ({free / 2**20:.0f} MB free; importing needs at least "
             f"{needed / 2**20:.0f} MB): free some space and import again"
         )
+
+
+def _record(point_id: str, doc_id: str, file_name: str, chunk: Chunk, page: PageText) -> ChunkRecord:
+    """The stored form of a chunk; text read by OCR carries the boxes of its lines and their score."""
+    lines = page.lines_in(chunk.span)
+    confidence = sum(line.confidence for line in lines) / len(lines) if lines else page.ocr_confidence
+    return ChunkRecord(
+        point_id=point_id,
+        doc_id=doc_id,
+        file_name=file_name,
+        page=chunk.page,
+        span=chunk.span,
+        text=chunk.text,
+        ocr=bool(lines) or page.method == "ocr",
+        vector=None,
+        boxes=tuple(line.box for line in lines),
+        ocr_confidence=confidence if lines or page.method == "ocr" else None,
+    )
 
 
 class IngestPipeline:
@@ -173,13 +192,13 @@ class IngestPipeline:
         try:
             self._progress.update(pages_total=document.page_count, stage="reading")
             pages = ocr_pages = written = 0
-            batch: list[tuple[Chunk, bool]] = []
+            batch: list[tuple[Chunk, PageText]] = []
             for page in extract_pages(document, self._ocr):
                 if self._cancel.cancelled:
                     raise _Cancelled
                 pages += 1
                 ocr_pages += page.method in ("ocr", "mixed")
-                batch.extend((chunk, page.method != "text") for chunk in chunk_page(page.number, page.text))
+                batch.extend((chunk, page) for chunk in chunk_page(page.number, page.text))
                 self._progress.update(pages_done=pages, stage="ocr" if page.method != "text" else "reading")
                 if len(batch) >= BATCH_CHUNKS:
                     written += self._write_batch(doc_id, path.name, batch, written)
@@ -195,22 +214,13 @@ class IngestPipeline:
             self._store.flush()
         return _Outcome(pages, ocr_pages, written)
 
-    def _write_batch(self, doc_id: str, file_name: str, chunks: list[tuple[Chunk, bool]], first_index: int) -> int:
+    def _write_batch(self, doc_id: str, file_name: str, chunks: list[tuple[Chunk, PageText]], first_index: int) -> int:
         if self._cancel.cancelled:
             raise _Cancelled
         ensure_free_space(self._folder.path)
         records = [
-            ChunkRecord(
-                point_id=str(uuid.uuid5(_POINT_NAMESPACE, f"{doc_id}:{first_index + i}")),
-                doc_id=doc_id,
-                file_name=file_name,
-                page=chunk.page,
-                span=chunk.span,
-                text=chunk.text,
-                ocr=from_ocr,
-                vector=None,
-            )
-            for i, (chunk, from_ocr) in enumerate(chunks)
+            _record(str(uuid.uuid5(_POINT_NAMESPACE, f"{doc_id}:{first_index + i}")), doc_id, file_name, chunk, page)
+            for i, (chunk, page) in enumerate(chunks)
         ]
         with self._lock:
             self._store.upsert(records)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from core.datatypes import Span
+from core.datatypes import Box, Span
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,9 @@ class ChunkRecord:
     """One chunk as stored: identity, position, text and its dense vector.
 
     ``vector`` is None when the chunk is written keyword-searchable first (BM25 only); its dense
-    vector is added later with :meth:`VectorStore.set_dense` (progressive indexing).
+    vector is added later with :meth:`VectorStore.set_dense` (progressive indexing). ``boxes``
+    are the OCR'd lines the chunk covers (unrotated page points) and ``ocr_confidence`` their
+    mean score; both empty/None for text-layer chunks.
     """
 
     point_id: str
@@ -30,6 +32,8 @@ class ChunkRecord:
     text: str
     ocr: bool
     vector: Sequence[float] | None
+    boxes: tuple[Box, ...] = ()
+    ocr_confidence: float | None = None
 
 
 SearchMode = Literal["dense", "sparse", "hybrid-rrf", "hybrid-dbsf"]
@@ -53,6 +57,8 @@ class StoredHit:
     ocr: bool
     score: float
     similarity: float | None
+    boxes: tuple[Box, ...] = ()
+    ocr_confidence: float | None = None
 
 
 class VectorStore(Protocol):

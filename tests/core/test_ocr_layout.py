@@ -180,3 +180,42 @@ def test_picture_on_a_rotated_born_digital_page_is_ocrd_in_place(tmp_path: Path,
     (line,) = [line for line in read.lines if "06:45" in read.text[line.start:line.end]]
     x0, y0, x1, y1 = line.box
     assert 45 <= x0 and x1 <= 550 and 300 <= y0 and y1 <= 340, line
+
+
+# --- boxes travel to search hits and citations -------------------------------------------------------
+
+
+@pytest.fixture
+def ocr_engine(data_dir: Path, real_ocr):
+    """Hashing embedder (fast) with real OCR and a real Qdrant Edge store."""
+    from core import Engine
+    from core.embeddings.hashing import HashingEmbedder
+    from core.llm.scripted import ScriptedChatModel
+    from core.prompts import refusal
+
+    engine = Engine.create(data_dir, embedder=HashingEmbedder(), chat_model=ScriptedChatModel(refusal("en")),
+                           ocr=real_ocr)
+    yield engine
+    engine.close()
+
+
+@pytest.mark.ocr
+def test_ocr_passages_carry_line_boxes_and_confidence(ocr_engine, tmp_path: Path) -> None:
+    from core.answer import citations_of
+    from core.datatypes import SearchRequest
+
+    scan = pdfs.scanned_pdf(tmp_path / "scan.pdf", EN)
+    born = pdfs.text_pdf(tmp_path / "born.pdf", ["The lighthouse keeper logged 212 ships passing in March 1901."])
+    ocr_engine.create_workspace("w")
+    report = ocr_engine.ingest("w", [scan, born])
+    assert [f.status for f in report.files] == ["added", "added"]
+    (hit,) = ocr_engine.search(SearchRequest("w", "Marlow Bridge restored 2019 cost", top_k=1))
+    assert hit.doc == "scan.pdf" and hit.ocr and hit.ocr_confidence > 0.9
+    assert 2 <= len(hit.boxes) <= 4  # the three or so typeset lines the chunk covers
+    for x0, y0, x1, y1 in hit.boxes:
+        assert 0 <= x0 < x1 <= pdfs.A4.width and 0 <= y0 < y1 <= pdfs.A4.height
+    assert [b[1] for b in hit.boxes] == sorted(b[1] for b in hit.boxes)  # reading order, top to bottom
+    (text_hit,) = ocr_engine.search(SearchRequest("w", "lighthouse keeper ships 1901", top_k=1))
+    assert text_hit.doc == "born.pdf" and not text_hit.ocr and text_hit.boxes == () and text_hit.ocr_confidence is None
+    (citation,) = citations_of("It was restored in 2019 [1].", [hit])
+    assert citation.boxes == hit.boxes
