@@ -48,7 +48,8 @@ INVISIBLE_SHARE = 0.5
 _USABLE = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
 
 
-def _pymupdf() -> Any:
+def pymupdf_module() -> Any:
+    """PyMuPDF, imported on first use with MuPDF's own error printing switched off."""
     try:
         import pymupdf
     except ImportError as error:  # pragma: no cover - PyMuPDF is a core dependency
@@ -71,7 +72,7 @@ def open_pdf(path: Path) -> Any:
         raise EmptyFile(f"{path.name}: the file is empty (0 bytes)")
     if b"%PDF-" not in head:
         raise NotAPdf(f"{path.name}: not a PDF file (no PDF header); is it another format renamed to .pdf?")
-    pymupdf = _pymupdf()
+    pymupdf = pymupdf_module()
     try:
         document = pymupdf.open(str(path), filetype="pdf")
     except Exception as error:
@@ -94,7 +95,7 @@ def render_rgb(page: Any, clip: Any = None, dpi: int = OCR_DPI) -> Any:
     (rotated) space, as ``page.rect`` is."""
     import numpy as np
 
-    pixmap = page.get_pixmap(dpi=dpi, clip=clip, alpha=False, colorspace=_pymupdf().csRGB)
+    pixmap = page.get_pixmap(dpi=dpi, clip=clip, alpha=False, colorspace=pymupdf_module().csRGB)
     return np.frombuffer(pixmap.samples, dtype=np.uint8).reshape(pixmap.height, pixmap.width, 3).copy()
 
 
@@ -102,7 +103,7 @@ def _page_box(page: Any, box: Box, origin: tuple[float, float], dpi: int) -> Box
     """A box in rendered pixels (of a render whose top-left is ``origin`` in displayed page
     points) → unrotated page points, the space of ``page.get_text()``."""
     scale = 72.0 / dpi
-    shown = _pymupdf().Rect(origin[0] + box[0] * scale, origin[1] + box[1] * scale,
+    shown = pymupdf_module().Rect(origin[0] + box[0] * scale, origin[1] + box[1] * scale,
                             origin[0] + box[2] * scale, origin[1] + box[3] * scale)
     if page.rotation:
         shown = shown * page.derotation_matrix
@@ -143,7 +144,7 @@ class _Builder:
 
 def _image_regions(page: Any) -> list[tuple[float, float, Any]]:
     """(y0, x0, displayed-space clip) of pictures large enough to hold text, unrotated y0/x0."""
-    pymupdf = _pymupdf()
+    pymupdf = pymupdf_module()
     found = []
     seen: set[tuple[int, int, int, int]] = set()
     for info in page.get_image_info():
@@ -191,7 +192,7 @@ def invisible_over_picture(page: Any) -> bool:
     picture covering the page: the text layer a scanner's OCR leaves behind."""
     area = abs(page.rect)
     if not area or not any(
-        abs(_pymupdf().Rect(info["bbox"]) & page.cropbox) >= FULL_PAGE_IMAGE_SHARE * area
+        abs(pymupdf_module().Rect(info["bbox"]) & page.cropbox) >= FULL_PAGE_IMAGE_SHARE * area
         for info in page.get_image_info()
     ):
         return False

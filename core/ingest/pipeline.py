@@ -25,9 +25,9 @@ from core.errors import DiskFull, IngestError, NoTextFound, SourceMissing, Store
 from core.fileio import sha256_file
 from core.ingest import IngestContext
 from core.ingest.chunking import Chunk, chunk_page
+from core.ingest.formats import SUPPORTED_SUFFIXES, open_document
 from core.ingest.ocr import OcrEngine
 from core.ingest.page import PageText
-from core.ingest.pdf import extract_pages, open_pdf
 from core.store import ChunkRecord
 from core.workspace import now_iso
 
@@ -37,7 +37,6 @@ BATCH_CHUNKS = 32
 #: Below this much free space an import stops before writing: Qdrant Edge writes through memory
 #: maps, and a memory-mapped write on a full disk kills the process (SIGBUS) instead of raising.
 MIN_FREE_BYTES = 64 * 1024 * 1024
-SUPPORTED_SUFFIXES = (".pdf",)
 _POINT_NAMESPACE = uuid.UUID("6f1c0d1e-8a55-4c3e-9a57-2f0b5e7d9c41")
 
 
@@ -55,7 +54,8 @@ class _Outcome:
 def expand_paths(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str | None]]:
     """Each file to import, or a (path, error) pair for a path that cannot be used.
 
-    Folders are searched recursively for PDFs (hidden files and folders skipped); a file named
+    Folders are searched recursively for supported files (PDF, DOCX, HTML, Markdown, text,
+    pictures; see :mod:`core.ingest.formats`; hidden files and folders skipped); a file named
     explicitly is always tried, whatever its extension, so a bad file gets a specific error.
     """
     for raw in paths:
@@ -188,12 +188,12 @@ class IngestPipeline:
         return FileResult(source, status, outcome.pages, outcome.ocr_pages, outcome.chunks)
 
     def _write_document(self, path: Path, doc_id: str) -> _Outcome:
-        document = open_pdf(path)
+        document = open_document(path, self._ocr)
         try:
             self._progress.update(pages_total=document.page_count, stage="reading")
             pages = ocr_pages = written = 0
             batch: list[tuple[Chunk, PageText]] = []
-            for page in extract_pages(document, self._ocr):
+            for page in document.pages():
                 if self._cancel.cancelled:
                     raise _Cancelled
                 pages += 1

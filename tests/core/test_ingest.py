@@ -87,7 +87,7 @@ def test_one_bad_file_never_aborts_a_folder(fake_engine, tmp_path: Path) -> None
     pdfs.text_pdf(folder / "a.pdf", ["Alpha document about copper mining in Chile."])
     (folder / "broken.pdf").write_bytes(b"this is not a pdf at all")
     pdfs.text_pdf(folder / "sub" / "c.PDF", ["Gamma document about tin mining in Bolivia."])
-    (folder / "notes.txt").write_text("ignored: not a PDF")
+    (folder / "notes.xyz").write_text("ignored: not a kind Wenku imports")
     fake_engine.create_workspace("w")
     report = fake_engine.ingest("w", [folder])
     results = _by_name(report)
