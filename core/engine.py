@@ -295,18 +295,18 @@ class Engine:
         """Import files and folders (recursively), then compute dense vectors for what needs them.
 
         Each document is keyword-searchable as soon as it is parsed (committed as ``indexing``);
-        dense vectors follow in the same call, batch by batch, resuming any earlier unfinished
-        work. Searches and questions from other threads run between batches. Per-file failures
-        go into the report; cancelling keeps every document already committed.
+        dense vectors are computed on a helper thread while parsing and OCR go on (resuming any
+        earlier unfinished work), and the rest after parsing ends. Searches and questions from
+        other threads run between batches. Per-file failures go into the report; cancelling keeps
+        every document already committed.
         """
         ws = self._workspace(workspace)
         progress = progress or ProgressSlot()
         cancel = cancel or CancelToken()
         context = IngestContext(ws.folder, ws.store, ws.lock, progress, cancel)
         with ws.import_lock:
-            report = IngestPipeline(context, self._ocr).run(sources)
-            if not cancel.cancelled:
-                DenseIndexer(context, self._embedder).run()
+            report = DenseIndexer(context, self._embedder).run_alongside(
+                lambda: IngestPipeline(context, self._ocr).run(sources))
         progress.update(stage="idle")
         return report
 

@@ -102,10 +102,21 @@ class EdgeStore:
         return vectors
 
     def set_dense(self, vectors: dict[str, Sequence[float]]) -> None:
+        """Add dense vectors; points deleted meanwhile (a document removed or replaced while it was
+        being embedded on another thread) are skipped."""
         qe = self._qe
-        self._apply(qe.UpdateOperation.update_vectors(
-            [qe.PointVectors(id=point_id, vector={DENSE: list(map(float, v))}) for point_id, v in vectors.items()]
-        ))
+        points = [qe.PointVectors(id=point_id, vector={DENSE: list(map(float, v))}) for point_id, v in vectors.items()]
+        try:
+            self._apply(qe.UpdateOperation.update_vectors(points))
+        except StoreError as error:
+            if "No point with id" not in str(error):
+                raise
+            for point in points:  # one by one, skipping the missing ones
+                try:
+                    self._apply(qe.UpdateOperation.update_vectors([point]))
+                except StoreError as missing:
+                    if "No point with id" not in str(missing):
+                        raise
 
     def _pending_filter(self, doc_id: str | None) -> Any:
         qe = self._qe
