@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
@@ -66,7 +65,7 @@ class DenseIndexer:
         def embed() -> None:
             try:
                 counted[0] = self._embed_pending(produced, stop)
-            except BaseException as error:  # re-raised on the import worker thread
+            except BaseException as error:  # noqa: BLE001 - re-raised on the import worker thread
                 failure.append(error)
 
         helper = threading.Thread(target=embed, name="wenku-embed", daemon=True)

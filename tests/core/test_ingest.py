@@ -201,7 +201,7 @@ def test_embedding_overlaps_parsing_and_every_document_ends_ready(fake_engine, t
     import threading
     import time
 
-    import core.ingest.pipeline as pipeline
+    from core.ingest import pipeline
 
     embedded_during_parse = threading.Event()
     real_write = pipeline.IngestPipeline._write_document
