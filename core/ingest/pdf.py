@@ -5,6 +5,8 @@ whole. Per page the extractor decides (recorded in :attr:`PageText.method`):
 
 * the text layer is usable → use it (``text``), and OCR every embedded image big enough to hold
   a paragraph, placing its text at the image's position in reading order (``mixed``);
+* a text-layer page whose text suggests a table gets its table rows rebuilt as ``a | b | c``
+  lines (:mod:`core.ingest.tables`);
 * no usable text → render the page and OCR it (``ocr``). "Not usable" means too little text, a
   junk layer (mojibake, private-use glyphs, few real words; see :mod:`core.ingest.textcheck`), or
   text drawn invisibly (render mode 3, the layer a scanner's OCR leaves) over a picture covering
@@ -30,6 +32,7 @@ from core.errors import CorruptPdf, DependencyMissing, EmptyFile, EncryptedPdf, 
 from core.ingest.ocr import OcrEngine, OcrLine
 from core.ingest.orient import mean_confidence, read_upright
 from core.ingest.page import PageMethod, PageText, TextLine
+from core.ingest.tables import looks_tabular, rebuild_with_tables
 from core.ingest.textcheck import check_text
 
 __all__ = ["PageMethod", "PageText", "TextLine", "extract_pages", "is_usable", "open_pdf", "render_rgb"]
@@ -219,19 +222,22 @@ def read_page(page: Any, number: int, ocr: OcrEngine | None) -> PageText:
     text = page.get_text("text").strip()
     if not is_usable(text):
         return ocr_page(page, number, ocr) if ocr is not None else PageText(number, text, "text")
-    if ocr is None:
-        return PageText(number, text, "text")
-    verdict = check_text(text)
-    if not verdict.ok:
-        log.info("event=ocr_instead page=%d reason=%r", number, verdict.reason)
-        return ocr_page(page, number, ocr, verdict.reason)
-    if page.get_image_info():
-        if invisible_over_picture(page):
-            log.info("event=ocr_instead page=%d reason=invisible", number)
-            return ocr_page(page, number, ocr, "invisible text over a page-size picture")
-        mixed = _mixed_page(page, number, ocr)
-        if mixed is not None:
-            return mixed
+    if ocr is not None:
+        verdict = check_text(text)
+        if not verdict.ok:
+            log.info("event=ocr_instead page=%d reason=%r", number, verdict.reason)
+            return ocr_page(page, number, ocr, verdict.reason)
+        if page.get_image_info():
+            if invisible_over_picture(page):
+                log.info("event=ocr_instead page=%d reason=invisible", number)
+                return ocr_page(page, number, ocr, "invisible text over a page-size picture")
+            mixed = _mixed_page(page, number, ocr)
+            if mixed is not None:
+                return mixed
+    if looks_tabular(text):  # tables as rows (text-layer pages only; see core.ingest.tables)
+        rebuilt = rebuild_with_tables(page)
+        if rebuilt is not None:
+            return PageText(number, rebuilt[0], "text", tables=rebuilt[1])
     return PageText(number, text, "text")
 
 

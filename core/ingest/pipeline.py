@@ -28,6 +28,7 @@ from core.ingest.chunking import Chunk, chunk_page
 from core.ingest.formats import SUPPORTED_SUFFIXES, open_document
 from core.ingest.ocr import OcrEngine
 from core.ingest.page import PageText
+from core.ingest.tables import repeat_headers
 from core.store import ChunkRecord
 from core.workspace import now_iso
 
@@ -198,7 +199,7 @@ class IngestPipeline:
                     raise _Cancelled
                 pages += 1
                 ocr_pages += page.method in ("ocr", "mixed")
-                batch.extend((chunk, page) for chunk in chunk_page(page.number, page.text))
+                batch.extend((chunk, page) for chunk in repeat_headers(chunk_page(page.number, page.text), page))
                 self._progress.update(pages_done=pages, stage="ocr" if page.method != "text" else "reading")
                 if len(batch) >= BATCH_CHUNKS:
                     written += self._write_batch(doc_id, path.name, batch, written)

@@ -105,3 +105,27 @@ def scan_with_text_layer_pdf(path: Path, text: str, layer: str, *, fontname: str
                         fontsize=9, render_mode=3 if invisible else 0, color=(1, 1, 1))
     document.save(path)
     return path
+
+
+def table_pdf(path: Path, rows: list[list[str]], *, title: str = "Regional sales (in thousands)") -> Path:
+    """A born-digital page with a title and a ruled table whose cells are separate text lines
+    (as in financial reports); a cell ``"$ 1,310"`` is drawn as two cells, ``$`` and the number."""
+    document = pymupdf.open()
+    page = document.new_page(width=A4.width, height=A4.height)
+    page.insert_text((50, 60), title, fontsize=13)
+    columns = [50, 250, 340, 430]
+    y = 90.0
+    for row in rows:
+        for x, cell in zip(columns, row, strict=False):
+            if cell.startswith("$ "):
+                page.insert_text((x, y), "$", fontsize=10)
+                page.insert_text((x + 20, y), cell[2:], fontsize=10)
+            else:
+                page.insert_text((x, y), cell, fontsize=10)
+        page.draw_line((50, y + 4), (500, y + 4), width=0.3)
+        y += 14
+        if y > A4.height - 50:
+            page = document.new_page(width=A4.width, height=A4.height)
+            y = 60.0
+    document.save(path)
+    return path
