@@ -18,7 +18,7 @@ ROWS = [HEADER, ["North", "1,204", "$ 1,310", "1,422"], ["South", "987", "$ 1,00
 def _page(path: Path):
     document = open_pdf(path)
     try:
-        return list(extract_pages(document, None))[0]
+        return next(iter(extract_pages(document, None)))
     finally:
         document.close()
 
