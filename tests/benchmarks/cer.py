@@ -60,11 +60,17 @@ def levenshtein(a: str, b: str) -> int:
     return score
 
 
-def normalise(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", text).split())
+#: Table markup of either side (our " | " cells; the kit's LaTeX-like ``&`` and ``\\``), dropped
+#: with ``--ignore-table-marks`` to compare content only.
+TABLE_MARKS = str.maketrans("", "", "|&\\")
 
 
-def measure(kit: Path, ocr: Any, pattern: str = "*") -> list[dict[str, Any]]:
+def normalise(text: str, ignore_table_marks: bool = False) -> str:
+    text = "".join(unicodedata.normalize("NFKC", text).split())
+    return text.translate(TABLE_MARKS) if ignore_table_marks else text
+
+
+def measure(kit: Path, ocr: Any, pattern: str = "*", ignore_table_marks: bool = False) -> list[dict[str, Any]]:
     """One row per gold page: doc, page, language, method, confidence, errors, gold length."""
     from core.ingest.formats import open_document
 
@@ -80,7 +86,8 @@ def measure(kit: Path, ocr: Any, pattern: str = "*") -> list[dict[str, Any]]:
             for page in document.pages():
                 if page.number not in wanted:
                     continue
-                reference, ours = normalise(wanted[page.number]), normalise(page.text)
+                reference = normalise(wanted[page.number], ignore_table_marks)
+                ours = normalise(page.text, ignore_table_marks)
                 rows.append({
                     "doc": gold[0]["doc"], "page": page.number,
                     "lang": "zh" if gold[0]["doc"].startswith("zh_") else "en",
@@ -119,11 +126,12 @@ def main() -> None:
     parser.add_argument("--no-ocr", action="store_true", help="text layers only")
     parser.add_argument("--docs", default="*", help="only documents matching this glob")
     parser.add_argument("--json", type=Path, help="write rows and summary here")
+    parser.add_argument("--ignore-table-marks", action="store_true", help="drop | & \\ before comparing")
     args = parser.parse_args()
     from core.ingest.ocr import RapidOcrEngine
 
     started = time.perf_counter()
-    rows = measure(args.kit, None if args.no_ocr else RapidOcrEngine(), args.docs)
+    rows = measure(args.kit, None if args.no_ocr else RapidOcrEngine(), args.docs, args.ignore_table_marks)
     summary = summarise(rows)
     print("| group | pages | CER | median page CER | mean OCR confidence |\n|---|---|---|---|---|")
     for key, value in summary.items():
