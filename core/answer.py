@@ -128,6 +128,7 @@ def citations_of(answer: str, passages: Sequence[Passage]) -> tuple[Citation, ..
             span=passages[n - 1].span,
             snippet=_snippet(passages[n - 1].text),
             workspace=passages[n - 1].workspace,
+            boxes=passages[n - 1].boxes,
         )
         for n in seen
     )

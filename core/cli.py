@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("new_name")
     p = sub.add_parser("documents", parents=[common], help="list a workspace's documents")
     p.add_argument("name")
-    p = sub.add_parser("ingest", parents=[common], help="import PDF files and folders (recursively)")
+    p = sub.add_parser("ingest", parents=[common], help="import files and folders (recursively): PDF, DOCX, HTML, Markdown, text, pictures")
     p.add_argument("name")
     p.add_argument("paths", nargs="+")
     p.add_argument("--no-ocr", action="store_true", help="do not OCR pages or images without text")

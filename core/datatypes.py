@@ -14,6 +14,10 @@ from typing import Literal
 FileStatus = Literal["added", "unchanged", "replaced", "failed", "duplicate", "removed"]
 Language = Literal["zh", "en"]
 Device = Literal["cpu", "cuda"]
+#: A rectangle (x0, y0, x1, y1) in PDF points in the unrotated page space (PyMuPDF's
+#: ``page.get_text()`` space; pictures imported as documents: their pixels). A viewer showing
+#: ``page.get_pixmap()`` maps it with ``pymupdf.Rect(box) * page.rotation_matrix`` × ``dpi / 72``.
+Box = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,9 @@ class Passage:
     """A retrieved chunk of a document, with where it came from.
 
     ``score`` is the ranking score of the search mode in use; ``similarity`` the cosine between
-    question and passage embeddings, the scale relevance thresholds are calibrated on.
+    question and passage embeddings, the scale relevance thresholds are calibrated on. For text
+    read by OCR, ``boxes`` are the OCR'd lines the passage covers (to highlight them on the page,
+    see :data:`Box`) and ``ocr_confidence`` their mean recognition score (0-1).
     """
 
     doc_id: str
@@ -163,6 +169,8 @@ class Passage:
     ocr: bool = False
     similarity: float = 0.0
     workspace: str = ""
+    boxes: tuple[Box, ...] = ()
+    ocr_confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +179,8 @@ class Citation:
 
     ``kind`` is ``page`` for a document passage, or ``faq`` for an FAQ entry (then ``doc`` is the
     FAQ file's name, ``page`` the entry's 1-based number and ``snippet`` its question).
+    ``boxes`` are the OCR'd lines to highlight when the passage was read by OCR (else empty:
+    highlight ``span`` in the page text).
     """
 
     marker: int
@@ -180,6 +190,7 @@ class Citation:
     snippet: str
     workspace: str = ""
     kind: Literal["page", "faq"] = "page"
+    boxes: tuple[Box, ...] = ()
 
 
 @dataclass(frozen=True)

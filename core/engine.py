@@ -364,9 +364,10 @@ class Engine:
         first and reported with status ``removed``.
 
         Each document is keyword-searchable as soon as it is parsed (committed as ``indexing``);
-        dense vectors follow in the same call, batch by batch, resuming any earlier unfinished
-        work. Searches and questions from other threads run between batches. Per-file failures
-        go into the report; cancelling keeps every document already committed.
+        dense vectors are computed on a helper thread while parsing and OCR go on (resuming any
+        earlier unfinished work), and the rest after parsing ends. Searches and questions from
+        other threads run between batches. Per-file failures go into the report; cancelling keeps
+        every document already committed.
         """
         ws = self._workspace(workspace)
         progress = progress or ProgressSlot()
@@ -378,9 +379,8 @@ class Engine:
                 for source in (sources if prune else []) if Path(source).is_dir()
                 for d in self.prune_missing(workspace, source)
             ]
-            report = IngestPipeline(context, self._ocr).run(sources, before=removed)
-            if not cancel.cancelled:
-                DenseIndexer(context, self._embedder).run()
+            report = DenseIndexer(context, self._embedder).run_alongside(
+                lambda: IngestPipeline(context, self._ocr).run(sources, before=removed))
         progress.update(stage="idle")
         return report
 
@@ -440,7 +440,7 @@ class Engine:
             if similarity is None:
                 similarity = float(sum(a * b for a, b in zip(next(computed), vector, strict=True)))
             passages.append(Passage(h.doc_id, h.file_name, h.page, h.span, h.text, h.score, h.ocr, similarity,
-                                    ws.folder.name))
+                                    ws.folder.name, boxes=h.boxes, ocr_confidence=h.ocr_confidence))
         return ranking.group_by_page(passages, pages)
 
     def missing_names(self, workspaces: Sequence[str], question: str) -> list[str]:

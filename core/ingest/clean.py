@@ -22,8 +22,10 @@ from typing import Any, Protocol
 from core.doclabel import document_label
 from core.ingest.boilerplate import BoilerplateDetector
 from core.ingest.chunking import Chunk, chunk_page, clean_chunk_text
+from core.ingest.page import PageText
 from core.ingest.pii import find_pii, mask_range
 from core.ingest.quality import MIN_OCR_CONFIDENCE, drop_reason
+from core.ingest.tables import repeat_headers
 
 #: The keyword context of a chunk holds at most this many running titles and characters.
 MAX_TITLES = 3
@@ -103,7 +105,10 @@ class DocumentCleaner:
         findings = find_pii(text) if self._mask_pii else []
         self.stats.pii.update(match.kind for match in findings)
         kept: list[Chunk] = []
-        for chunk in chunk_page(page.number, text):
+        chunks = chunk_page(page.number, text)
+        if isinstance(page, PageText):  # split tables repeat their header row in each chunk
+            chunks = repeat_headers(chunks, page)
+        for chunk in chunks:
             shown = chunk.text
             if findings:
                 masked, _ = mask_range(text, chunk.span.start, chunk.span.end, findings)

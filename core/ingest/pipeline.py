@@ -27,9 +27,10 @@ from core.ingest import IngestContext
 from core.ingest.chunking import Chunk
 from core.ingest.clean import CleaningStats, DocumentCleaner
 from core.ingest.eta import ThroughputEta
+from core.ingest.formats import SUPPORTED_SUFFIXES, open_document
 from core.ingest.neardup import NearDupAnnotator
 from core.ingest.ocr import OcrEngine
-from core.ingest.pdf import extract_pages, open_pdf
+from core.ingest.page import PageText
 from core.store import ChunkRecord
 from core.workspace import now_iso
 
@@ -39,7 +40,6 @@ BATCH_CHUNKS = 32
 #: Below this much free space an import stops before writing: Qdrant Edge writes through memory
 #: maps, and a memory-mapped write on a full disk kills the process (SIGBUS) instead of raising.
 MIN_FREE_BYTES = 64 * 1024 * 1024
-SUPPORTED_SUFFIXES = (".pdf",)
 _POINT_NAMESPACE = uuid.UUID("6f1c0d1e-8a55-4c3e-9a57-2f0b5e7d9c41")
 
 
@@ -59,7 +59,8 @@ class _Outcome:
 def expand_paths(paths: Iterable[str | Path]) -> Iterator[tuple[Path, str | None]]:
     """Each file to import, or a (path, error) pair for a path that cannot be used.
 
-    Folders are searched recursively for PDFs (hidden files and folders skipped); a file named
+    Folders are searched recursively for supported files (PDF, DOCX, HTML, Markdown, text,
+    pictures; see :mod:`core.ingest.formats`; hidden files and folders skipped); a file named
     explicitly is always tried, whatever its extension, so a bad file gets a specific error.
     """
     for raw in paths:
@@ -99,6 +100,26 @@ def ensure_free_space(path: Path, needed: int = MIN_FREE_BYTES) -> None:
             f"the disk holding {path} is full ({free / 2**20:.0f} MB free; importing needs at least "
             f"{needed / 2**20:.0f} MB): free some space and import again"
         )
+
+
+def _record(point_id: str, doc_id: str, file_name: str, chunk: Chunk, page: PageText,
+            keyword_context: str = "") -> ChunkRecord:
+    """The stored form of a chunk; text read by OCR carries the boxes of its lines and their score."""
+    lines = page.lines_in(chunk.span)
+    confidence = sum(line.confidence for line in lines) / len(lines) if lines else page.ocr_confidence
+    return ChunkRecord(
+        point_id=point_id,
+        doc_id=doc_id,
+        file_name=file_name,
+        page=chunk.page,
+        span=chunk.span,
+        text=chunk.text,
+        ocr=bool(lines) or page.method == "ocr",
+        vector=None,
+        boxes=tuple(line.box for line in lines),
+        ocr_confidence=confidence if lines or page.method == "ocr" else None,
+        keyword_context=keyword_context,
+    )
 
 
 class IngestPipeline:
@@ -209,20 +230,21 @@ class IngestPipeline:
                           duplicate_of=original.source_path)
 
     def _write_document(self, path: Path, doc_id: str, replaces: list[str]) -> _Outcome:
-        document = open_pdf(path)
+        document = open_document(path, self._ocr)
         neardup = NearDupAnnotator(self._store, replaces)
         try:
             self._progress.update(pages_total=document.page_count, stage="reading")
-            cleaner = DocumentCleaner.for_document(document, mask_pii=self._mask_pii)
+            cleaner = (DocumentCleaner.for_document(document.pdf, mask_pii=self._mask_pii) if document.pdf is not None
+                       else DocumentCleaner(None, mask_pii=self._mask_pii))
             context = cleaner.keyword_context(path.name)
             pages = ocr_pages = written = 0
-            batch: list[tuple[Chunk, bool]] = []
-            for page in extract_pages(document, self._ocr):
+            batch: list[tuple[Chunk, PageText]] = []
+            for page in document.pages():
                 if self._cancel.cancelled:
                     raise _Cancelled
                 pages += 1
                 ocr_pages += page.method in ("ocr", "mixed")
-                batch.extend((chunk, page.method != "text") for chunk in cleaner.chunks(page))
+                batch.extend((chunk, page) for chunk in cleaner.chunks(page))
                 self._progress.update(pages_done=pages, stage="ocr" if page.method != "text" else "reading",
                                       eta_seconds=self._eta.seconds_left(self._current_size * pages / document.page_count))
                 if len(batch) >= BATCH_CHUNKS:
@@ -239,24 +261,15 @@ class IngestPipeline:
             self._store.flush()
         return _Outcome(pages, ocr_pages, written, cleaner.stats, neardup.duplicates)
 
-    def _write_batch(self, doc_id: str, file_name: str, chunks: list[tuple[Chunk, bool]], first_index: int,
+    def _write_batch(self, doc_id: str, file_name: str, chunks: list[tuple[Chunk, PageText]], first_index: int,
                      neardup: NearDupAnnotator, keyword_context: str = "") -> int:
         if self._cancel.cancelled:
             raise _Cancelled
         ensure_free_space(self._folder.path)
         records = [
-            ChunkRecord(
-                point_id=str(uuid.uuid5(_POINT_NAMESPACE, f"{doc_id}:{first_index + i}")),
-                doc_id=doc_id,
-                file_name=file_name,
-                page=chunk.page,
-                span=chunk.span,
-                text=chunk.text,
-                ocr=from_ocr,
-                vector=None,
-                keyword_context=keyword_context,
-            )
-            for i, (chunk, from_ocr) in enumerate(chunks)
+            _record(str(uuid.uuid5(_POINT_NAMESPACE, f"{doc_id}:{first_index + i}")), doc_id, file_name, chunk, page,
+                    keyword_context)
+            for i, (chunk, page) in enumerate(chunks)
         ]
         with self._lock:
             self._store.upsert(neardup.annotate(records))

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from core.datatypes import Span
+from core.datatypes import Box, Span
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,9 @@ class ChunkRecord:
     vector is added later with :meth:`VectorStore.set_dense` (progressive indexing).
     ``minhash``/``lsh``/``dup_group`` are the near-duplicate index entries of the chunk (see
     :mod:`core.ingest.neardup`); empty when the chunk is too short to compare. ``keyword_context``
-    (the document's file name and running titles) is added to the text for the BM25 vector only.
+    (the document's label and running titles) is added to the text for the BM25 vector only.
+    ``boxes`` are the OCR'd lines the chunk covers (unrotated page points) and ``ocr_confidence``
+    their mean score; both empty/None for text-layer chunks.
     """
 
     point_id: str
@@ -37,6 +39,8 @@ class ChunkRecord:
     lsh: tuple[str, ...] = ()
     dup_group: str = ""
     keyword_context: str = ""
+    boxes: tuple[Box, ...] = ()
+    ocr_confidence: float | None = None
 
 
 SearchMode = Literal["dense", "sparse", "hybrid-rrf", "hybrid-dbsf"]
@@ -61,6 +65,8 @@ class StoredHit:
     score: float
     similarity: float | None
     dup_group: str = ""
+    boxes: tuple[Box, ...] = ()
+    ocr_confidence: float | None = None
 
 
 class VectorStore(Protocol):

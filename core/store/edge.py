@@ -2,7 +2,10 @@
 
 Each point has a named dense vector ``dense`` (cosine) and a sparse vector ``bm25`` (Qdrant
 Edge's own BM25 model, multilingual tokenizer, IDF modifier) so that keyword search can be added
-without re-importing. Payload: doc_id, file name, 1-based page, span start/end, text, ocr flag.
+without re-importing. Payload: doc_id, file name, 1-based page, span start/end, text, ocr flag,
+and for OCR'd text ``boxes`` (the covered lines' rectangles, flattened to 4 numbers each, rounded
+to 0.1 pt: ~25 bytes a line, a few hundred bytes a chunk) and ``ocr_conf``; text-layer chunks
+carry neither, so their payload does not grow.
 
 Not thread-safe: the engine serialises calls with a per-workspace lock.
 """
@@ -15,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from core.datatypes import Span
+from core.datatypes import Box, Span
 from core.doclabel import labelled_text
 from core.errors import DependencyMissing, DiskFull, StoreError
 from core.store import ChunkRecord, SearchMode, StoredHit
@@ -44,6 +47,28 @@ def _qdrant_edge() -> Any:
     except ImportError as error:  # pragma: no cover - qdrant-edge-py is a core dependency
         raise DependencyMissing("qdrant-edge-py is not installed: pip install qdrant-edge-py") from error
     return qdrant_edge
+
+
+def _payload(chunk: ChunkRecord) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "doc_id": chunk.doc_id,
+        "file_name": chunk.file_name,
+        "page": chunk.page,
+        "start": chunk.span.start,
+        "end": chunk.span.end,
+        "text": chunk.text,
+        "ocr": chunk.ocr,
+    }
+    if chunk.boxes:
+        payload["boxes"] = [round(value, 1) for box in chunk.boxes for value in box]
+    if chunk.ocr_confidence is not None:
+        payload["ocr_conf"] = round(chunk.ocr_confidence, 3)
+    return payload
+
+
+def _boxes(flat: Any) -> tuple[Box, ...]:
+    values = [float(v) for v in flat or ()]
+    return tuple((values[i], values[i + 1], values[i + 2], values[i + 3]) for i in range(0, len(values) - 3, 4))
 
 
 class EdgeStore:
@@ -78,16 +103,7 @@ class EdgeStore:
             qe.Point(
                 id=chunk.point_id,
                 vector=self._vectors(chunk),
-                payload={
-                    "doc_id": chunk.doc_id,
-                    "file_name": chunk.file_name,
-                    "page": chunk.page,
-                    "start": chunk.span.start,
-                    "end": chunk.span.end,
-                    "text": chunk.text,
-                    "ocr": chunk.ocr,
-                    **self._dup_payload(chunk),
-                },
+                payload={**_payload(chunk), **self._dup_payload(chunk)},
             )
             for chunk in chunks
         ]
@@ -131,10 +147,21 @@ class EdgeStore:
         return vectors
 
     def set_dense(self, vectors: dict[str, Sequence[float]]) -> None:
+        """Add dense vectors; points deleted meanwhile (a document removed or replaced while it was
+        being embedded on another thread) are skipped."""
         qe = self._qe
-        self._apply(qe.UpdateOperation.update_vectors(
-            [qe.PointVectors(id=point_id, vector={DENSE: list(map(float, v))}) for point_id, v in vectors.items()]
-        ))
+        points = [qe.PointVectors(id=point_id, vector={DENSE: list(map(float, v))}) for point_id, v in vectors.items()]
+        try:
+            self._apply(qe.UpdateOperation.update_vectors(points))
+        except StoreError as error:
+            if "No point with id" not in str(error):
+                raise
+            for point in points:  # one by one, skipping the missing ones
+                try:
+                    self._apply(qe.UpdateOperation.update_vectors([point]))
+                except StoreError as missing:
+                    if "No point with id" not in str(missing):
+                        raise
 
     def _pending_filter(self, doc_id: str | None) -> Any:
         qe = self._qe
@@ -263,6 +290,8 @@ class EdgeStore:
             score=float(getattr(point, "score", 0.0)),
             similarity=similarity,
             dup_group=str(payload.get("dup_group", "")),
+            boxes=_boxes(payload.get("boxes")),
+            ocr_confidence=float(payload["ocr_conf"]) if payload.get("ocr_conf") is not None else None,
         )
 
 

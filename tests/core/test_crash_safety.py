@@ -38,11 +38,20 @@ CHILD = textwrap.dedent(
     def slow_set_dense(self, vectors):
         calls["dense"] += 1
         real_set_dense(self, vectors)
-        if phase == "dense" and calls["dense"] == 3:  # both committed, dense vectors half done
+        # Dense vectors are computed while parsing goes on: wait until both documents are
+        # committed, with dense vectors part done.
+        if phase == "dense" and calls["dense"] >= 3 and len(engine.documents("w")) == 2:
             marker.write_text("mid-dense")
             time.sleep(60)
 
+    def slow_embed(self, texts):  # so that embedding cannot catch up with parsing
+        if phase == "dense":
+            time.sleep(0.3)
+        return real_embed(self, texts)
+
+    real_embed = HashingEmbedder.embed_passages
     EdgeStore.upsert, EdgeStore.set_dense = slow_upsert, slow_set_dense
+    HashingEmbedder.embed_passages = slow_embed
     engine = Engine.create(sys.argv[1], embedder=HashingEmbedder(), ocr=None)
     engine.create_workspace("w")
     engine.ingest("w", sys.argv[2].split(","))

@@ -87,7 +87,7 @@ def test_one_bad_file_never_aborts_a_folder(fake_engine, tmp_path: Path) -> None
     pdfs.text_pdf(folder / "a.pdf", ["Alpha document about copper mining in Chile."])
     (folder / "broken.pdf").write_bytes(b"this is not a pdf at all")
     pdfs.text_pdf(folder / "sub" / "c.PDF", ["Gamma document about tin mining in Bolivia."])
-    (folder / "notes.txt").write_text("ignored: not a PDF")
+    (folder / "notes.xyz").write_text("ignored: not a kind Wenku imports")
     fake_engine.create_workspace("w")
     report = fake_engine.ingest("w", [folder])
     results = _by_name(report)
@@ -197,3 +197,48 @@ def test_disk_full_at_the_commit_point_loses_nothing(fake_engine, tmp_path: Path
     assert kept.file_name == "a.pdf"
     assert set(fake_engine._workspace("w").store.chunk_counts()) == {kept.doc_id}
     assert not list((fake_engine.data_dir / "workspaces" / "w").glob("*.tmp"))
+
+
+def test_embedding_overlaps_parsing_and_every_document_ends_ready(fake_engine, tmp_path: Path, monkeypatch) -> None:
+    """Dense vectors are computed on a helper thread while later files are still being read."""
+    import threading
+    import time
+
+    from core.ingest import pipeline
+
+    embedded_during_parse = threading.Event()
+    real_write = pipeline.IngestPipeline._write_document
+    embedder = fake_engine._embedder
+    real_embed = embedder.embed_passages
+
+    def slow_write(self, path, doc_id):  # give the helper thread time to embed the previous file
+        outcome = real_write(self, path, doc_id)
+        time.sleep(0.6)
+        return outcome
+
+    def embed(texts):
+        if threading.current_thread().name == "wenku-embed":
+            embedded_during_parse.set()
+        return real_embed(texts)
+
+    monkeypatch.setattr(pipeline.IngestPipeline, "_write_document", slow_write)
+    monkeypatch.setattr(embedder, "embed_passages", embed)
+    files = [pdfs.text_pdf(tmp_path / f"{n}.pdf", [f"Document {n} is about heron number {n}."]) for n in range(3)]
+    fake_engine.create_workspace("w")
+    report = fake_engine.ingest("w", files)
+    assert [f.status for f in report.files] == ["added"] * 3
+    assert embedded_during_parse.is_set()
+    assert {d.status for d in fake_engine.documents("w")} == {"ready"}
+    assert fake_engine.index_status("w").pending_dense == 0
+
+
+def test_embedding_failure_on_the_helper_thread_is_raised(fake_engine, tmp_path: Path, monkeypatch) -> None:
+    def broken(texts):
+        raise RuntimeError("embedder crashed")
+
+    monkeypatch.setattr(fake_engine._embedder, "embed_passages", broken)
+    fake_engine.create_workspace("w")
+    with pytest.raises(RuntimeError, match="embedder crashed"):
+        fake_engine.ingest("w", [pdfs.text_pdf(tmp_path / "a.pdf", ENGLISH)])
+    (record,) = fake_engine.documents("w")
+    assert record.status == "indexing"  # keyword-searchable; dense vectors resume next time
