@@ -289,15 +289,17 @@ class Engine:
     def extract(
         self, path: str | Path, *, raw: bool = False, mask_pii: bool = False, ocr: bool = True
     ) -> Iterator[PageExtract]:
-        """Each page of a PDF as import sees it: after cleaning (boilerplate lines removed, personal
-        data masked if ``mask_pii``), or as extracted with ``raw``. Raises the file's IngestError."""
+        """Each page of a file (any importable format) as import sees it: after cleaning
+        (boilerplate lines removed, personal data masked if ``mask_pii``), or as extracted with
+        ``raw``. Raises the file's IngestError."""
         from core.ingest.clean import DocumentCleaner, page_confidence, page_method
-        from core.ingest.pdf import extract_pages, open_pdf
+        from core.ingest.formats import open_document
 
-        document = open_pdf(Path(path))
+        document = open_document(Path(path), self._ocr if ocr else None)
         try:
-            cleaner = DocumentCleaner.for_document(document, mask_pii=mask_pii)
-            for page in extract_pages(document, self._ocr if ocr else None):
+            cleaner = (DocumentCleaner.for_document(document.pdf, mask_pii=mask_pii) if document.pdf is not None
+                       else DocumentCleaner(None, mask_pii=mask_pii))
+            for page in document.pages():
                 before = cleaner.stats.boilerplate_lines
                 text = page.text if raw else cleaner.display_text(page)
                 yield PageExtract(page.number, page_method(page), text, page_confidence(page),

@@ -134,3 +134,11 @@ def test_pictures_are_ocrd_with_boxes_in_pixels(tmp_path: Path, real_ocr) -> Non
     (line,) = page.lines
     x0, y0, x1, y1 = line.box
     assert 0 <= x0 < x1 <= height and 0 <= y0 < y1 <= width and (y1 - y0) > (x1 - x0)  # a sideways line is tall
+
+
+def test_extract_shows_any_format_as_import_sees_it(fake_engine, tmp_path) -> None:
+    note = tmp_path / "notes.md"
+    note.write_text("# Herons\n\nWrite to ada@example.org about the heronry.\n", encoding="utf-8")
+    (page,) = list(fake_engine.extract(note, mask_pii=True))
+    assert page.method == "text" and "heronry" in page.text
+    assert "ada@example.org" not in page.text and "[EMAIL]" in page.text
