@@ -360,11 +360,12 @@ class MainWindow(QMainWindow):
             kept = [(p, e) for p, e in self.failures.get(job.workspace, []) if p not in done and p not in dict(failed)]
             self.failures[job.workspace] = kept + failed
             added = report.count("added") + report.count("replaced")
+            unchanged = report.count("unchanged") + report.count("duplicate")  # already in the workspace
             message = self.tr("Import finished: %1 added, %2 unchanged, %3 failed.")
             if report.cancelled:
                 message = self.tr("Import cancelled: %1 added, %2 unchanged, %3 failed. Finished documents are kept.")
             if report.files or report.cancelled:
-                self.statusBar().showMessage(message.replace("%1", str(added)).replace("%2", str(report.count("unchanged")))
+                self.statusBar().showMessage(message.replace("%1", str(added)).replace("%2", str(unchanged))
                                              .replace("%3", str(report.count("failed"))), 10000)
         self.refresh_documents()
         self.refresh_workspaces()
