@@ -211,8 +211,8 @@ def test_embedding_overlaps_parsing_and_every_document_ends_ready(fake_engine, t
     embedder = fake_engine._embedder
     real_embed = embedder.embed_passages
 
-    def slow_write(self, path, doc_id):  # give the helper thread time to embed the previous file
-        outcome = real_write(self, path, doc_id)
+    def slow_write(self, path, doc_id, *rest):  # give the helper thread time to embed the previous file
+        outcome = real_write(self, path, doc_id, *rest)
         time.sleep(0.6)
         return outcome
 
