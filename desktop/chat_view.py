@@ -12,7 +12,7 @@ import html
 import re
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.errors import sentence
+from desktop.i18n import Retranslating
 from desktop.icons import icon
 
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -55,7 +56,7 @@ class QuestionEdit(QPlainTextEdit):
         super().keyPressEvent(event)
 
 
-class TurnWidget(QFrame):
+class TurnWidget(Retranslating, QFrame):
     """One question and its answer (streaming, done, refused, cancelled or failed)."""
 
     source_requested = Signal(dict)
@@ -179,11 +180,6 @@ class TurnWidget(QFrame):
 
     # --- language -------------------------------------------------------------------------------
 
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
-
     def retranslate(self) -> None:
         turn = self.turn
         self.header.setText(self.tr("Not found in your documents"))
@@ -204,7 +200,7 @@ class TurnWidget(QFrame):
             self.status.setText(turn.get("time", ""))
 
 
-class ChatView(QWidget):
+class ChatView(Retranslating, QWidget):
     """The chat pane: turns of the current conversation and the question box."""
 
     ask_requested = Signal(str)
@@ -292,11 +288,6 @@ class ChatView(QWidget):
         self.retranslate()
 
     # --- language -------------------------------------------------------------------------------
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         self.title.setText(self.tr("Questions"))

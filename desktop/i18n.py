@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QCoreApplication, QEvent, QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QFontDatabase
 
 from core.paths import resource_path
@@ -87,3 +87,16 @@ def ensure_cjk_font() -> str | None:
         QFont.insertSubstitution(base, family)
     log.info("event=cjk_font_registered family=%s", family)
     return family
+
+
+class Retranslating:
+    """Mixin for widgets whose texts come from ``retranslate()``: re-run it when the UI language
+    changes (Qt sends LanguageChange to every widget after a translator is installed). GUI thread."""
+
+    def retranslate(self) -> None:  # pragma: no cover - every user defines it
+        raise NotImplementedError
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)  # type: ignore[misc]

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -29,10 +29,11 @@ from PySide6.QtWidgets import (
 
 from core.datatypes import IngestProgress
 from desktop.errors import ingest_problem
+from desktop.i18n import Retranslating
 from desktop.icons import icon
 
 
-class ImportProgressView(QWidget):
+class ImportProgressView(Retranslating, QWidget):
     """File/page counts, stage, ETA and a Cancel button for the running import."""
 
     cancel_requested = Signal()
@@ -131,11 +132,6 @@ class ImportProgressView(QWidget):
             line += " · " + self.tr("about %1 left").replace("%1", f"{minutes}:{seconds:02d}")
         self.label.setText(line)
 
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
-
     def retranslate(self) -> None:
         self.cancel_button.setText(self.tr("Cancel import"))
         self.cancel_button.setAccessibleName(self.tr("Cancel import"))
@@ -143,7 +139,7 @@ class ImportProgressView(QWidget):
         self._render()
 
 
-class ImportPanel(QWidget):
+class ImportPanel(Retranslating, QWidget):
     """The document list of the current workspace, its actions, and the import progress view."""
 
     add_requested = Signal(list)  # paths
@@ -192,11 +188,6 @@ class ImportPanel(QWidget):
         layout.addWidget(self.hint)
         self.retranslate()
         self._update_buttons()
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         self.title.setText(self.tr("Documents"))

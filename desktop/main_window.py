@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QWidget
 
@@ -21,6 +21,7 @@ from desktop.chat_view import ChatView
 from desktop.engine_host import EngineHost, gpu_memory
 from desktop.errors import kind_of, sentence, show_error
 from desktop.history import History, passage_dict, to_markdown, turn_from_answer
+from desktop.i18n import Retranslating
 from desktop.icons import icon
 from desktop.import_panel import ImportPanel
 from desktop.settings import AppSettings, save_settings
@@ -44,7 +45,7 @@ QPushButton#citationChip[closest="true"] { border-color: #d8b36a; background: #f
 """
 
 
-class MainWindow(QMainWindow):
+class MainWindow(Retranslating, QMainWindow):
     """Wenku's window; ``host`` creates the engine in the background."""
 
     answer_finished = Signal(dict)  # the saved turn (tests, screenshot mode)
@@ -150,11 +151,6 @@ class MainWindow(QMainWindow):
         self.help_menu = self.menuBar().addMenu("")
         self.about_action = QAction("", self, triggered=self._about)
         self.help_menu.addAction(self.about_action)
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Wenku — answers from your documents") +

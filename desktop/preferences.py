@@ -12,7 +12,6 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.i18n import Retranslating
 from desktop.settings import AppSettings
 
 
@@ -42,7 +42,7 @@ def human_size(size: int) -> str:
     return f"{size} B"
 
 
-class PreferencesDialog(QDialog):
+class PreferencesDialog(Retranslating, QDialog):
     """Edits a copy of the settings; read :attr:`settings` and :attr:`data_dir` after ``accept``."""
 
     def __init__(self, settings: AppSettings, *, data_dir: Path, workspace: str | None, runtime: dict[str, Any],
@@ -146,11 +146,6 @@ class PreferencesDialog(QDialog):
         layout.addWidget(self.buttons)
         self.retranslate()
         self._model_changed()
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Preferences"))

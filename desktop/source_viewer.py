@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QRectF, Qt, QUrl, Signal
+from PySide6.QtCore import QRectF, Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices, QImage, QPainter, QPainterPath, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.i18n import Retranslating
 from desktop.icons import icon
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def passage_rects(page: Any, span: tuple[int, int], fallback_text: str) -> list[
     return []
 
 
-class SourceViewer(QWidget):
+class SourceViewer(Retranslating, QWidget):
     """Shows one page of one document with the passage highlighted; navigation and zoom."""
 
     closed = Signal()
@@ -133,11 +134,6 @@ class SourceViewer(QWidget):
         layout.addWidget(self.scroll, 1)
         layout.addWidget(self.note)
         self.retranslate()
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         self.prev_button.setToolTip(self.tr("Previous page"))

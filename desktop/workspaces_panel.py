@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.i18n import Retranslating
 from desktop.icons import icon
 
 
@@ -65,7 +66,7 @@ class NewWorkspaceDialog(QDialog):
         return self.name_edit.text().strip(), str(self.language.currentData())
 
 
-class WorkspacesPanel(QWidget):
+class WorkspacesPanel(Retranslating, QWidget):
     """Sidebar listing the workspaces; the selected one is the current workspace."""
 
     selected = Signal(str)
@@ -106,11 +107,6 @@ class WorkspacesPanel(QWidget):
         self.retranslate()
 
     # --- language -------------------------------------------------------------------------------
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         self.title.setText(self.tr("Workspaces"))
