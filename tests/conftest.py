@@ -9,6 +9,20 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+#: ``python -c SCRIPTED_CLI ...`` runs the wenku CLI with the hashing embedder, the scripted chat
+#: model and no OCR: the real command line, fast.
+SCRIPTED_CLI = (
+    "import sys\n"
+    "from core import cli, engine\n"
+    "from core.embeddings.hashing import HashingEmbedder\n"
+    "from core.llm.scripted import ScriptedChatModel\n"
+    "from core.prompts import refusal\n"
+    "real_create = engine.Engine.create.__func__\n"
+    "engine.Engine.create = classmethod(lambda cls, *a, **k: real_create(cls, *a, **{**k, 'embedder': HashingEmbedder(),"
+    " 'chat_model': ScriptedChatModel(refusal('en')), 'ocr': None}))\n"
+    "sys.exit(cli.run(sys.argv[1:]))\n"
+)
 SAMPLES = REPO / "resources" / "samples"
 
 

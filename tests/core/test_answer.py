@@ -158,20 +158,10 @@ def test_chat_command_keeps_history(tmp_path: Path, data_dir: Path) -> None:
     import subprocess
     import sys
 
-    from tests.conftest import REPO
+    from tests.conftest import REPO, SCRIPTED_CLI
 
     pdfs.text_pdf(tmp_path / "bridge.pdf", ["The Marlow Bridge was completed in 1832 and spans the river Thames."])
-    code = (
-        "import sys\n"
-        "from core import cli, engine\n"
-        "from core.embeddings.hashing import HashingEmbedder\n"
-        "from core.llm.scripted import ScriptedChatModel\n"
-        "from core.prompts import refusal\n"
-        "real_create = engine.Engine.create.__func__\n"
-        "engine.Engine.create = classmethod(lambda cls, *a, **k: real_create(cls, *a, **{**k, 'embedder': HashingEmbedder(),"
-        " 'chat_model': ScriptedChatModel(refusal('en')), 'ocr': None}))\n"
-        "sys.exit(cli.run(sys.argv[1:]))\n"
-    )
+    code = SCRIPTED_CLI
     run = lambda *args, stdin="": subprocess.run([sys.executable, "-c", code, "--data-dir", str(data_dir), *args],  # noqa: E731
                                                  cwd=REPO, input=stdin, capture_output=True, text=True, timeout=120)
     assert run("create", "w").returncode == 0

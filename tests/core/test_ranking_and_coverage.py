@@ -123,20 +123,10 @@ def test_cli_refusal_names_what_the_documents_never_mention(tmp_path: Path) -> N
     import subprocess
     import sys
 
-    from tests.conftest import REPO
+    from tests.conftest import REPO, SCRIPTED_CLI
 
     pdf = text_pdf(tmp_path / "amazon.pdf", ["Amazon's net income was $3,033 million in 2017."])
-    code = (
-        "import sys\n"
-        "from core import cli, engine\n"
-        "from core.embeddings.hashing import HashingEmbedder\n"
-        "from core.llm.scripted import ScriptedChatModel\n"
-        "from core.prompts import refusal\n"
-        "real_create = engine.Engine.create.__func__\n"
-        "engine.Engine.create = classmethod(lambda cls, *a, **k: real_create(cls, *a, **{**k, 'embedder': HashingEmbedder(),"
-        " 'chat_model': ScriptedChatModel(refusal('en')), 'ocr': None}))\n"
-        "sys.exit(cli.run(sys.argv[1:]))\n"
-    )
+    code = SCRIPTED_CLI
     base = [sys.executable, "-c", code, "--data-dir", str(tmp_path / "data")]
     run = [base + ["create", "w"], base + ["ingest", "w", str(pdf)],
            base + ["ask", "w", "What was Walmart's net income in 2017?", "--json"],
