@@ -265,7 +265,7 @@ def quote_best_sentence(answer: str, passages: Sequence[Passage], question: str)
     best, best_number, best_share = "", 0, -1.0
     for number in dict.fromkeys(n for n in numbers if 1 <= n <= len(passages)):
         for match in _SENTENCE.finditer(passages[number - 1].text):
-            sentence = match.group(0).strip()
+            sentence = _MARKER.sub("", match.group(0)).strip()  # the document's own footnote marks
             tokens = _tokens(sentence)
             if len(tokens) < 3:
                 continue

@@ -93,7 +93,7 @@ def test_question_about_an_absent_company_is_refused_before_the_model(fake_engin
 def test_an_answer_that_only_points_at_a_passage_quotes_the_sentence_pointed_at() -> None:
     from core.answer import only_markers, quote_best_sentence
 
-    passages = [_passage("bio", 2, "吕志兴生于大埔。他的得意之作是一九八七年的纪录片《大埔》。他后来移居香港。")]
+    passages = [_passage("bio", 2, "吕志兴生于大埔。他的得意之作是一九八七年的纪录片《大埔》。[3] 他后来移居香港。")]
     assert only_markers("[1]") and only_markers(" [1][2] ") and not only_markers("见 [1]。生于大埔 [1]")
     quoted = quote_best_sentence("[1]", passages, "吕志兴的得意之作是什么？")
     assert quoted == "“他的得意之作是一九八七年的纪录片《大埔》。” [1]"
