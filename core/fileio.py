@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from core.errors import DiskFull
+from core.errors import DiskFull, EmptyFile, SourceMissing
 
 
 def sha256_file(path: Path, block_size: int = 8 << 20) -> str:
@@ -42,3 +42,18 @@ def write_json_atomic(path: Path, data: Any) -> None:
         if error.errno == errno.ENOSPC:
             raise DiskFull(f"the disk is full: could not write {path}") from error
         raise
+
+
+def read_head(path: Path, size: int = 4096) -> bytes:
+    """The first ``size`` bytes of a file to import, or the specific error: missing, unreadable,
+    empty. Any thread."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(size)
+    except FileNotFoundError as error:
+        raise SourceMissing(f"{path}: the file does not exist") from error
+    except OSError as error:
+        raise SourceMissing(f"{path}: cannot read the file ({error.strerror})") from error
+    if not head:
+        raise EmptyFile(f"{path.name}: the file is empty (0 bytes)")
+    return head

@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from core.datatypes import Box
-from core.errors import CorruptPdf, DependencyMissing, EmptyFile, EncryptedPdf, NotAPdf, SourceMissing
+from core.errors import CorruptPdf, DependencyMissing, EncryptedPdf, NotAPdf
+from core.fileio import read_head
 from core.ingest.ocr import OcrEngine, OcrLine
 from core.ingest.orient import mean_confidence, read_upright
 from core.ingest.page import PageMethod, PageText, TextLine
@@ -64,15 +65,7 @@ def pymupdf_module() -> Any:
 
 def open_pdf(path: Path) -> Any:
     """Open a PDF or raise the specific :class:`IngestError` that says what is wrong with it."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(1024)
-    except FileNotFoundError as error:
-        raise SourceMissing(f"{path}: the file does not exist") from error
-    except OSError as error:
-        raise SourceMissing(f"{path}: cannot read the file ({error.strerror})") from error
-    if not head:
-        raise EmptyFile(f"{path.name}: the file is empty (0 bytes)")
+    head = read_head(path, 1024)
     if b"%PDF-" not in head:
         raise NotAPdf(f"{path.name}: not a PDF file (no PDF header); is it another format renamed to .pdf?")
     pymupdf = pymupdf_module()

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from core.errors import EmptyFile, NotAPdf, SourceMissing, UnsupportedFormat
+from core.errors import NotAPdf, UnsupportedFormat
+from core.fileio import read_head
 from core.ingest.ocr import OcrEngine
 from core.ingest.page import PageText
 
@@ -58,19 +59,6 @@ class SourceDocument:
         self._close()
 
 
-def _head(path: Path) -> bytes:
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(4096)
-    except FileNotFoundError as error:
-        raise SourceMissing(f"{path}: the file does not exist") from error
-    except OSError as error:
-        raise SourceMissing(f"{path}: cannot read the file ({error.strerror})") from error
-    if not head:
-        raise EmptyFile(f"{path.name}: the file is empty (0 bytes)")
-    return head
-
-
 def detect_kind(path: Path, head: bytes) -> Kind:
     """The file's kind from its first bytes and extension; raises for kinds Wenku cannot import."""
     from core.ingest.formats.docx import is_docx
@@ -103,7 +91,7 @@ def detect_kind(path: Path, head: bytes) -> Kind:
 
 def open_document(path: Path, ocr: OcrEngine | None) -> SourceDocument:
     """Open any supported file for reading page by page (see the module docstring)."""
-    kind = detect_kind(path, _head(path))
+    kind = detect_kind(path, read_head(path))
     if kind == "pdf":
         from core.ingest.pdf import extract_pages, open_pdf
 
