@@ -109,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", parents=[common], help="show or install the default offline models")
     p.add_argument("action", nargs="?", choices=["status", "install"], default="status")
     sub.add_parser("demo", parents=[common], help="import the bundled samples and answer two questions")
+    sub.add_parser("smoke", parents=[common],
+                   help="self test of an installation: resources, import with OCR, one cited answer (exit 1 on failure)")
     p = sub.add_parser("eval", parents=[common], help="score retrieval, answers, citations and refusals on a kit")
     p.add_argument("kit", type=Path, help="a kit folder with docs/ and questions.jsonl")
     p.add_argument("--retrieval-only", action="store_true", help="score retrieval only (no chat model)")
@@ -381,6 +383,8 @@ def _commands(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: T
         return _chat(args, engine, out)
     elif command == "demo":
         return _demo(args, engine, cancel, out, err)
+    elif command == "smoke":
+        return _smoke(args, engine, cancel, out, err)
     elif command == "eval":
         return _eval(args, engine, cancel, out, err)
     return 0
@@ -433,6 +437,25 @@ def _demo(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: TextI
     if args.json:
         _print_json({"import": _report_json(report), "answers": results}, out)
     return 0
+
+
+def _smoke(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: TextIO, err: TextIO) -> int:
+    """Self test of this installation (see :mod:`core.smoke`); exit 1 names the failed check."""
+    from core.smoke import run_smoke
+
+    def say(line: str) -> None:
+        if not args.json:
+            out.write(line + "\n")
+            out.flush()
+
+    report = run_smoke(engine, cancel, say=say)
+    if args.json:
+        _print_json(report.as_json(), out)
+    else:
+        for check in report.checks:
+            out.write(f"{'ok ' if check.ok else 'FAILED'} {check.name} ({check.seconds:.1f} s): {check.detail}\n")
+        out.write("smoke test passed\n" if report.ok else "smoke test FAILED\n")
+    return 0 if report.ok else 1
 
 
 def _chat(args: argparse.Namespace, engine: Any, out: TextIO) -> int:

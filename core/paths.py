@@ -44,6 +44,20 @@ def models_dir(root: Path) -> Path:
     return Path(override).expanduser().resolve() if override else root / "models"
 
 
+def bundled_models_dir() -> Path | None:
+    """The read-only ``models/`` folder of a frozen bundle built with models, else ``None``.
+
+    ``packaging/build.py --with-models`` puts the assembled default GGUF and the embedding model
+    there so a fresh install answers offline on first start without copying 1 GB into the user's
+    data folder.
+    """
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    if not frozen_root:
+        return None
+    folder = Path(frozen_root, "models")
+    return folder if folder.is_dir() else None
+
+
 def resource_path(*parts: str) -> Path:
     """Path of a file under ``resources/`` in a checkout, a wheel, or a frozen bundle."""
     frozen_root = getattr(sys, "_MEIPASS", None)

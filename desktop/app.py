@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workspace", help="open this workspace (created if missing in --screenshot mode)")
     parser.add_argument("--screenshot", metavar="OUT.png", help="save the window as a PNG and exit")
     parser.add_argument("--ask", metavar="QUESTION", help="with --screenshot: ask this and wait for the answer first")
+    parser.add_argument("files", nargs="*", help="documents to import into the current workspace (\"Open with Wenku\")")
     return parser
 
 
@@ -149,7 +150,8 @@ def run(argv: Sequence[str] | None = None, factory: Any = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     QCoreApplication.setApplicationName("Wenku")
     QCoreApplication.setOrganizationName("Wenku")
-    if not args.screenshot and notify_running(data_dir):
+    files = [str(Path(f).expanduser().resolve()) for f in args.files]
+    if not args.screenshot and notify_running(data_dir, files):
         print(f"wenku-desktop: already running for {data_dir}; raised its window", file=sys.stderr)
         return 0
     _setup_logging(data_dir)
@@ -178,6 +180,9 @@ def run(argv: Sequence[str] | None = None, factory: Any = None) -> int:
             window.activateWindow()
 
         instance.raise_requested.connect(bring_to_front)
+        instance.files_opened.connect(window.open_files)
+    if files:
+        window.open_files(files)
     if previous_crash:
         log.warning("event=previous_crash_offered chars=%d", len(previous_crash))
         window.crash_box = offer_crash_report(window, previous_crash)

@@ -73,6 +73,9 @@ class MainWindow(Retranslating, QMainWindow):
         self.workspace_bytes = 0
         self._auto_resume = True
         self.last_box: QMessageBox | None = None
+        self.pending_open: list[str] = []  # files opened with Wenku, waiting for the engine/workspace
+        self._workspaces_listed = False
+        self._creating_for_open = False
 
         self.setWindowIcon(icon("wenku"))
         self.setAcceptDrops(True)
@@ -216,7 +219,9 @@ class MainWindow(Retranslating, QMainWindow):
                 self.open_workspace(current)
             elif current is None:
                 self.open_workspace(None)
+            self._workspaces_listed = True
             self.workspaces_loaded.emit()
+            self._take_pending_open()
 
         self.tasks.call(engine.list_workspaces, shown, self._error)
 
@@ -315,11 +320,34 @@ class MainWindow(Retranslating, QMainWindow):
             self.workspace_bytes = size
             self._update_status()
             self.documents_loaded.emit()
+            self._take_pending_open()
             if pending and self.import_job is None and self._auto_resume:
                 self._auto_resume = False  # once per opening: a cancelled import stays cancelled
                 self.import_paths([])  # finish dense indexing an earlier run left pending
 
         self.tasks.call(load, shown, self._error)
+
+    def open_files(self, paths: list[str]) -> None:
+        """Files handed over by the desktop ("Open with Wenku", or a second launch with files).
+
+        They are imported into the current workspace. Until the engine is up and the workspaces
+        are listed they wait; with no workspace at all, one is created for them. GUI thread only.
+        """
+        self.pending_open.extend(paths)
+        self._take_pending_open()
+
+    def _take_pending_open(self) -> None:
+        if not self.pending_open or self.host.engine is None or not self._workspaces_listed:
+            return
+        if self.workspace is None:
+            if not self._creating_for_open:
+                self._creating_for_open = True
+                self.create_workspace(self.tr("My documents"), "mixed")
+            return
+        paths, self.pending_open = self.pending_open, []
+        names = ", ".join(Path(p).name for p in paths)
+        self.statusBar().showMessage(self.tr("Importing into %1: %2").replace("%1", self.workspace).replace("%2", names), 8000)
+        self.import_paths(paths)
 
     def import_paths(self, paths: list[str]) -> None:
         """Import files/folders into the current workspace (queued behind a running import)."""

@@ -399,6 +399,14 @@
         <translation>请等待本工作区的导入或回答结束。</translation>
     </message>
     <message>
+        <source>My documents</source>
+        <translation>我的文档</translation>
+    </message>
+    <message>
+        <source>Importing into %1: %2</source>
+        <translation>正在导入到 %1：%2</translation>
+    </message>
+    <message>
         <source>Create or choose a workspace first.</source>
         <translation>请先新建或选择一个工作区。</translation>
     </message>

