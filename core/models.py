@@ -74,10 +74,14 @@ def _stamp_matches(path: Path, spec: ChatModelSpec) -> bool:
 
 
 def _write_stamp(path: Path, spec: ChatModelSpec) -> None:
+    """Remember the verified hash; a read-only models folder (shared, or a package's) just re-hashes next time."""
     stat = path.stat()
-    _stamp_path(path).write_text(
-        json.dumps({"sha256": spec.sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}), encoding="utf-8"
-    )
+    try:
+        _stamp_path(path).write_text(
+            json.dumps({"sha256": spec.sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}), encoding="utf-8"
+        )
+    except OSError as error:
+        log.info("event=model_stamp_not_written path=%s error=%s", path, error)
 
 
 def part_files(spec: ChatModelSpec) -> list[Path]:

@@ -203,16 +203,18 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_smoke:
             summary["smoke"] = smoke_test(bundle, bundled_model=args.with_models)
         if args.appimage or args.deb:
-            from packaging_linux import build_linux_packages  # type: ignore[import-not-found]
+            sys.path.insert(0, str(ROOT / "packaging" / "linux"))
+            from build_linux import build_linux_packages  # type: ignore[import-not-found]
 
+            extra = {} if args.with_models else {"WENKU_MODELS": str(external_models_dir())}
             summary["linux"] = build_linux_packages(bundle, version(), appimage=args.appimage, deb=args.deb,
-                                                    smoke=not args.no_smoke, bundled_model=args.with_models)
+                                                    smoke=not args.no_smoke, extra_env=extra)
         if args.installer:
             sys.path.insert(0, str(ROOT / "packaging" / "windows"))
             from build_installer import build_installer  # type: ignore[import-not-found]
 
             summary["installer"] = str(build_installer(bundle, version(), DIST))
-    except (BuildError, subprocess.CalledProcessError) as error:
+    except (BuildError, RuntimeError, OSError, subprocess.CalledProcessError) as error:
         print(f"[build] FAILED: {error}", file=sys.stderr)
         return 1
     (DIST / f"{name}-build.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
