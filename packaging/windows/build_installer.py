@@ -7,7 +7,8 @@ From ``packaging/build.py``::
 
     sys.path.insert(0, str(Path(__file__).parent / "windows"))
     from build_installer import build_installer
-    setup_exe = build_installer()              # dist/wenku -> dist/Wenku-0.1.0-setup.exe
+    setup_exe = build_installer(bundle, version(), DIST)   # dist/wenku -> dist/Wenku-0.1.0-setup.exe
+                                                           # dist/wenku-cuda -> ...-cuda-setup.exe
 
 Or on its own: ``python packaging/windows/build_installer.py [--src DIR] [--out DIR] [--variant cuda]``.
 """
@@ -77,14 +78,25 @@ def makensis_command(src_dir: Path, out_file: Path, version: str, variant: str |
     return command + [str(NSI)]
 
 
-def build_installer(src_dir: Path = ROOT / "dist" / "wenku", out_dir: Path = ROOT / "dist",
-                    variant: str | None = None, version: str | None = None) -> Path:
-    """Compile the setup program and return its path. Raises if anything is missing or fails."""
+def bundle_variant(src_dir: Path) -> str | None:
+    """The variant a bundle folder's name implies: ``dist/wenku-cuda`` -> ``cuda``, ``dist/wenku`` -> None."""
+    prefix = "wenku-"
+    return src_dir.name[len(prefix):] if src_dir.name.lower().startswith(prefix) else None
+
+
+def build_installer(src_dir: Path = ROOT / "dist" / "wenku", version: str | None = None,
+                    out_dir: Path = ROOT / "dist", variant: str | None = None) -> Path:
+    """Compile the setup program and return its path. Raises if anything is missing or fails.
+
+    ``version`` defaults to pyproject's; ``variant`` to what the bundle's folder name says
+    (``wenku-cuda`` -> ``cuda``).
+    """
     src_dir, out_dir = Path(src_dir).resolve(), Path(out_dir).resolve()
     for exe in ("wenku.exe", "wenku-desktop.exe"):
         if not (src_dir / exe).is_file():
             raise FileNotFoundError(f"{src_dir / exe} is missing: build the PyInstaller bundle first")
     version = version or project_version()
+    variant = variant or bundle_variant(src_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     out_file = out_dir / installer_name(version, variant)
     out_file.unlink(missing_ok=True)
@@ -100,10 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build the Windows installer from the PyInstaller bundle.")
     parser.add_argument("--src", type=Path, default=ROOT / "dist" / "wenku", help="the bundle folder (dist/wenku)")
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="where the setup .exe goes (dist)")
-    parser.add_argument("--variant", help="build flavour in the name, e.g. cuda")
+    parser.add_argument("--variant", help="build flavour in the name, e.g. cuda (default: from --src, wenku-cuda)")
     parser.add_argument("--version", help="override the version from pyproject.toml")
     args = parser.parse_args(argv)
-    print(build_installer(args.src, args.out, args.variant, args.version))
+    print(build_installer(args.src, args.version, args.out, args.variant))
     return 0
 
 

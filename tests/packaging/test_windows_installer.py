@@ -35,12 +35,12 @@ def load_build_installer() -> ModuleType:
     return module
 
 
-def dummy_bundle(root: Path) -> Path:
+def dummy_bundle(root: Path, name: str = "wenku") -> Path:
     """A stand-in for PyInstaller's dist/wenku: the two executables and an _internal tree.
 
     Random bytes, so compression cannot hide a payload that was left out.
     """
-    bundle = root / "dist" / "wenku"
+    bundle = root / "dist" / name
     (bundle / "_internal" / "resources").mkdir(parents=True)
     (bundle / "wenku.exe").write_bytes(os.urandom(PAYLOAD_BYTES // 2))
     (bundle / "wenku-desktop.exe").write_bytes(os.urandom(PAYLOAD_BYTES // 2))
@@ -71,10 +71,11 @@ def test_compiles_with_only_the_required_defines(tmp_path: Path) -> None:
 
 
 @needs_makensis
-def test_build_installer_with_a_variant(tmp_path: Path) -> None:
+def test_build_installer_for_the_cuda_bundle(tmp_path: Path) -> None:
+    """As packaging/build.py calls it: build_installer(bundle, version, dist); the variant comes from the name."""
     build = load_build_installer()
-    bundle = dummy_bundle(tmp_path)
-    setup = build.build_installer(bundle, tmp_path / "dist", variant="cuda", version="1.2.3rc1")
+    bundle = dummy_bundle(tmp_path, "wenku-cuda")
+    setup = build.build_installer(bundle, "1.2.3rc1", tmp_path / "dist")
     assert setup == (tmp_path / "dist" / "Wenku-1.2.3rc1-cuda-setup.exe").resolve()
     assert_is_setup_exe(setup)
     assert "Wenku (CUDA)".encode("utf-16-le") in setup.read_bytes()  # the product name in the version info
@@ -90,7 +91,7 @@ def test_missing_define_is_an_error(tmp_path: Path) -> None:
 
 def test_build_installer_refuses_a_missing_bundle(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="wenku.exe"):
-        load_build_installer().build_installer(tmp_path / "nothing", tmp_path / "dist")
+        load_build_installer().build_installer(tmp_path / "nothing", "1.0", tmp_path / "dist")
 
 
 def test_versions_and_names() -> None:
@@ -100,6 +101,8 @@ def test_versions_and_names() -> None:
     assert build.numeric_version("dev") == "0.0.0.0"
     assert build.installer_name("0.1.0") == "Wenku-0.1.0-setup.exe"
     assert build.installer_name("0.1.0", "cuda") == "Wenku-0.1.0-cuda-setup.exe"
+    assert build.bundle_variant(Path("dist/wenku")) is None
+    assert build.bundle_variant(Path("dist/wenku-cuda")) == "cuda"
     assert re.fullmatch(r"\d+\.\d+\.\d+.*", build.project_version())
 
 
