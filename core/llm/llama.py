@@ -35,6 +35,14 @@ def _llama_cpp() -> Any:
         import llama_cpp
     except ImportError as error:
         raise DependencyMissing("llama-cpp-python is not installed: pip install llama-cpp-python") from error
+    except (OSError, RuntimeError) as error:
+        # A CUDA build whose libraries (NVIDIA driver, CUDA runtime, cuBLAS) are missing cannot even be
+        # imported, so there is nothing to fall back on in-process: say what to install instead.
+        log.error("event=llama_cpp_unloadable error=%s", error)
+        raise DependencyMissing(
+            f"llama-cpp-python is installed but its native library cannot be loaded ({error}). A CUDA build "
+            "needs the NVIDIA driver and the CUDA runtime and cuBLAS libraries; without a GPU, install the CPU "
+            "build: pip install --force-reinstall --no-deps llama-cpp-python") from error
     return llama_cpp
 
 

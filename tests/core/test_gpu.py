@@ -348,3 +348,24 @@ def test_the_real_default_model_plans_and_loads_on_this_cpu() -> None:
             assert report["device"] == "cuda" or report["reason"] in gpu.REASONS
     finally:
         model.close()
+
+
+def test_a_native_library_that_cannot_load_is_a_clear_dependency_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CUDA wheel on a machine without the NVIDIA driver fails at import; nothing in-process can fall back."""
+    import builtins
+
+    from core.errors import DependencyMissing
+    from core.llm import llama
+
+    real_import = builtins.__import__
+
+    def failing_import(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "llama_cpp":
+            raise RuntimeError("Failed to load shared library 'libggml-cuda.so': libcuda.so.1: cannot open shared object file")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(sys.modules, "llama_cpp", raising=False)
+    monkeypatch.setattr(builtins, "__import__", failing_import)
+    with pytest.raises(DependencyMissing, match="CPU build"):
+        llama._llama_cpp()
+    assert llama.gpu_offload_supported() is False
