@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="wenku", description="Wenku: answers from your own PDFs, offline, with page citations.")
     parser.add_argument("--data-dir", help="data directory (default: $WENKU_HOME or the platform's app data dir)")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for embedding and the chat model")
-    parser.add_argument("--gpu-layers", type=int, default=None, help="layers to offload to the GPU (default: all that fit; 0: CPU)")
+    parser.add_argument("--gpu-layers", type=int, default=None,
+                        help="layers to offload to the GPU (default: as many as fit in free video memory; 0: CPU)")
     parser.add_argument("--embedding-model", type=Path, default=None, metavar="DIR",
                         help="a folder with an ONNX embedding model (fastembed) instead of the default")
     parser.add_argument("--search-mode", choices=["dense", "sparse", "hybrid-rrf", "hybrid-dbsf"], default=None,
@@ -111,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", parents=[common], help="import the bundled samples and answer two questions")
     sub.add_parser("smoke", parents=[common],
                    help="self test of an installation: resources, import with OCR, one cited answer (exit 1 on failure)")
+    p = sub.add_parser("device", parents=[common],
+                       help="show the GPU llama.cpp can use and how many layers would be offloaded (loads nothing)")
+    p.add_argument("--model", type=Path, default=None, help="a GGUF file (default: the installed default chat model)")
+    p.add_argument("--context", type=int, default=None, help="context size in tokens (default: 4096)")
     p = sub.add_parser("eval", parents=[common], help="score retrieval, answers, citations and refusals on a kit")
     p.add_argument("kit", type=Path, help="a kit folder with docs/ and questions.jsonl")
     p.add_argument("--retrieval-only", action="store_true", help="score retrieval only (no chat model)")
@@ -179,7 +184,8 @@ def _print_report(report: IngestReport, out: TextIO) -> None:
                   f"{report.near_duplicate_chunks} near-duplicate chunks collapsed in search\n")
 
 
-def _answer_json(done: AnswerDone) -> dict[str, Any]:
+def _answer_json(done: AnswerDone, device_report: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An answer as JSON; ``device_report`` (the engine's) goes beside the plain ``device`` string."""
     return {
         "question": done.question,
         "language": done.language,
@@ -194,6 +200,7 @@ def _answer_json(done: AnswerDone) -> dict[str, Any]:
                       "workspace": p.workspace, "text": p.text} for p in done.passages],
         "timings": {k: round(v, 3) for k, v in asdict(done.timings).items()},
         "device": done.device,
+        **({"device_report": device_report} if device_report is not None else {}),
         "standalone_question": done.standalone_question,
     }
 
@@ -213,7 +220,8 @@ def _consume_answer(events: Iterator[AnswerEvent], out: TextIO, stream: bool) ->
     raise _AnswerError("the answer stream ended without a result")
 
 
-def _print_answer_footer(done: AnswerDone, out: TextIO) -> None:
+def _print_answer_footer(done: AnswerDone, out: TextIO, device: str | None = None) -> None:
+    """Sources and timings after a streamed answer; ``device`` is a one-line device summary."""
     if done.refused:
         out.write(f"{done.answer}\n")
         if done.missing_names:
@@ -235,7 +243,7 @@ def _print_answer_footer(done: AnswerDone, out: TextIO) -> None:
             prefix = f"{c.workspace}: " if several else ""
             out.write(f"  [{c.marker}] {prefix}{c.doc}, {where}: {c.snippet}\n")
     t = done.timings
-    out.write(f"({done.device}; first token {t.first_token_s:.1f} s, {t.tokens_per_s:.1f} tokens/s)\n")
+    out.write(f"({device or done.device}; first token {t.first_token_s:.1f} s, {t.tokens_per_s:.1f} tokens/s)\n")
 
 
 def _ingest_progress(err: TextIO) -> ProgressSlot:
@@ -296,6 +304,8 @@ def run(argv: Sequence[str] | None = None, out: TextIO = sys.stdout, err: TextIO
 def _dispatch(args: argparse.Namespace, data_dir: Path, out: TextIO, err: TextIO) -> int:
     if args.command == "models":
         return _models(args, data_dir, out, err)
+    if args.command == "device":
+        return _device(args, data_dir, out)
     from core.engine import Engine
 
     cancel = CancelToken()
@@ -373,7 +383,8 @@ def _commands(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: T
     elif command == "ask":
         request = AskRequest(args.name, args.question, top_k=args.top_k, language=args.lang, also=tuple(args.also))
         done = _consume_answer(engine.ask(request, cancel=cancel), out, stream=not args.json)
-        _print_json(_answer_json(done), out) if args.json else _print_answer_footer(done, out)
+        report = engine.device_report()
+        _print_json(_answer_json(done, report), out) if args.json else _print_answer_footer(done, out, _summary(report))
     elif command == "extract":
         return _extract(args, engine, out)
     elif command == "faq":
@@ -409,6 +420,67 @@ def _models(args: argparse.Namespace, data_dir: Path, out: TextIO, err: TextIO) 
     return 0
 
 
+def _summary(report: dict[str, Any]) -> str:
+    from core.llm.gpu import summary
+
+    return summary(report)
+
+
+def _device(args: argparse.Namespace, data_dir: Path, out: TextIO) -> int:
+    """The GPU probe and the offload plan for a model, without loading the model (quick)."""
+    from dataclasses import asdict
+
+    from core import models
+    from core.llm.gpu import probe_gpu, reason_text
+    from core.llm.llama import DEFAULT_CONTEXT, LlamaCppModel, gpu_offload_supported
+
+    gpu = probe_gpu()
+    context = args.context or DEFAULT_CONTEXT
+    path = args.model
+    if path is None:
+        status = models.chat_model_status(paths.models_dir(data_dir))
+        path = Path(str(status["path"])) if status.get("state") == "installed" else None
+    elif not path.is_file():
+        raise _AnswerError(f"{path} does not exist")
+    report: dict[str, Any] | None = None
+    plan: dict[str, Any] | None = None
+    if path is not None:
+        from core.llm.gguf import NotGguf, read_header
+
+        try:
+            read_header(path, tensors=False)
+        except (OSError, NotGguf) as error:
+            raise _AnswerError(f"{path} is not a usable GGUF model ({error})") from error
+        model = LlamaCppModel(path, context_length=context, gpu_layers=args.gpu_layers, probe=lambda: gpu)
+        report, offload = model.preview_report()
+        plan = asdict(offload)
+    result = {"gpu": {**asdict(gpu), "free_mib": gpu.free_mib, "total_mib": gpu.total_mib},
+              "gpu_offload_supported": gpu_offload_supported(), "model": str(path) if path else None,
+              "context_length": context, "plan": plan, "device_report": report,
+              "device": report["device"] if report else "cpu"}
+    if args.json:
+        _print_json(result, out)
+        return 0
+    backends = ", ".join(gpu.backends) or "none found"
+    out.write(f"llama.cpp: {'CUDA build' if gpu.cuda_build else 'no CUDA in this build'} (backends: {backends})\n")
+    for device in gpu.devices:
+        out.write(f"GPU: {device.name}, {device.free_mib} MiB free of {device.total_mib} MiB (from {gpu.source})\n")
+    if not gpu.devices:
+        out.write("GPU: none found" + (f" ({gpu.error})" if gpu.error else "") + "\n")
+    if report is None or plan is None:
+        out.write("model: the default chat model is not installed; run 'wenku models install' or pass --model\n")
+        return 0
+    out.write(f"model: {path} ({plan['total_layers']} layers; at a context of {context} tokens, offloading every layer "
+              f"needs about {plan['needed_mib']} MiB of video memory, {plan['kv_cache_mib']} MiB of it KV cache)\n")
+    usable = plan["usable_mib"]
+    if usable is not None:
+        out.write(f"usable video memory after the reserve: {usable} MiB\n")
+    out.write(f"plan: n_gpu_layers={plan['gpu_layers']} -> {_summary(report)}\n")
+    if report["reason"] == "user_setting":
+        out.write(f"  ({reason_text('user_setting')}: --gpu-layers {args.gpu_layers})\n")
+    return 0
+
+
 def _demo(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: TextIO, err: TextIO) -> int:
     """Create the demo workspace, import the samples, answer one English and one Chinese question."""
     if DEMO_WORKSPACE not in {i.name for i in engine.list_workspaces()}:
@@ -431,9 +503,9 @@ def _demo(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: TextI
             out.flush()
         done = _consume_answer(engine.ask(AskRequest(DEMO_WORKSPACE, question), cancel=cancel), out, stream=not args.json)
         if args.json:
-            results.append(_answer_json(done))
+            results.append(_answer_json(done, engine.device_report()))
         else:
-            _print_answer_footer(done, out)
+            _print_answer_footer(done, out, _summary(engine.device_report()))
     if args.json:
         _print_json({"import": _report_json(report), "answers": results}, out)
     return 0
@@ -486,7 +558,7 @@ def _chat(args: argparse.Namespace, engine: Any, out: TextIO) -> int:
         finally:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
-        _print_answer_footer(done, out)
+        _print_answer_footer(done, out, _summary(engine.device_report()))
         if done.standalone_question and done.standalone_question != question:
             out.write(f"(understood as: {done.standalone_question})\n")
         history.append(Turn(question, done.answer))

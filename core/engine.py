@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from core import answer as answering
 from core import coverage, faq, paths, prompts, ranking, summarise
@@ -497,6 +498,19 @@ class Engine:
                 path = models.install_chat_model(self.models_dir, models.DEFAULT_CHAT_MODEL)
                 self._chat_model = LlamaCppModel(path, threads=self._threads, gpu_layers=self._gpu_layers)
             return self._chat_model
+
+    def device_report(self) -> dict[str, Any]:
+        """Where the chat model runs and why (see ``LlamaCppModel.device_report``); any thread.
+
+        Never loads or assembles the model: before the first answer it says ``loaded: False``.
+        """
+        model = self._chat_model
+        report = getattr(model, "device_report", None)
+        if callable(report):
+            return dict(report())
+        return {"device": getattr(model, "device", "cpu"), "cuda_build": False, "gpu_layers": 0, "total_layers": 0,
+                "n_gpu_layers": 0, "vram_free_mib": None, "vram_total_mib": None, "gpu_name": "", "reason": "",
+                "fallback_reason": "", "loaded": model is not None}
 
     def relevance_floor(self) -> float:
         return RELEVANCE_FLOOR.get(self._embedder.model_id, 0.0)

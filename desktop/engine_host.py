@@ -1,5 +1,6 @@
 """Owns the engine: creates it off the GUI thread, loads the chat model in the background, and
-reports what runs where (model state, CPU or CUDA) for the status bar and Preferences.
+reports what runs where (model state; CPU or CUDA, with how many layers on the GPU and why, from
+``Engine.device_report``) for the status bar and Preferences.
 
 The window appears before any of this finishes; widgets read :attr:`EngineHost.engine` (None
 until :attr:`ready`). GUI thread only; the slow parts run on :class:`desktop.tasks.Tasks`.
@@ -8,8 +9,6 @@ until :attr:`ready`). GUI thread only; the slow parts run on :class:`desktop.tas
 from __future__ import annotations
 
 import logging
-import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -43,20 +42,6 @@ def default_factory(data_dir: Path, settings: AppSettings) -> Any:
     return Engine.create(data_dir, chat_model=chat_model, threads=threads, gpu_layers=gpu_layers)
 
 
-def gpu_memory() -> str:
-    """``used / total MiB`` of the first NVIDIA GPU, or an empty string (no GPU or no nvidia-smi)."""
-    tool = shutil.which("nvidia-smi")
-    if not tool:
-        return ""
-    try:
-        out = subprocess.run([tool, "--query-gpu=memory.used,memory.total", "--format=csv,noheader,nounits"],
-                             capture_output=True, text=True, timeout=3, check=True).stdout.splitlines()[0]
-        used, total = (int(float(x)) for x in out.split(","))
-        return f"{used} / {total} MiB"
-    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
-        return ""
-
-
 class EngineHost(QObject):
     """The engine and its chat model's life cycle, as seen by the GUI."""
 
@@ -76,6 +61,7 @@ class EngineHost(QObject):
         self.model_error = ""
         self.model_error_kind = ""
         self.device = ""
+        self.device_report: dict[str, Any] = {}
         self.model_name = ""
 
     def start(self, preload_model: bool = True) -> None:
@@ -96,16 +82,16 @@ class EngineHost(QObject):
         self.model_state = "loading"
         self.model_changed.emit()
 
-        def load() -> tuple[str, str]:
+        def load() -> tuple[str, str, dict[str, Any]]:
             model = engine.chat_model()
             loader = getattr(model, "load", None)
             if loader is not None:
                 loader()
             name = Path(getattr(model, "_path", "")).name or type(model).__name__
-            return str(getattr(model, "device", "cpu")), name
+            return str(getattr(model, "device", "cpu")), name, engine.device_report()
 
-        def loaded(result: tuple[str, str]) -> None:
-            self.device, self.model_name = result
+        def loaded(result: tuple[str, str, dict[str, Any]]) -> None:
+            self.device, self.model_name, self.device_report = result
             self.model_state = "ready"
             self.model_changed.emit()
 
@@ -123,6 +109,8 @@ class EngineHost(QObject):
         """An answer reported where the model ran (it loaded lazily for that answer)."""
         if self.model_state != "ready" or device != self.device:
             self.device = device
+            if self.engine is not None:
+                self.device_report = self.engine.device_report()
             self.model_state = "ready"
             self.model_changed.emit()
 
@@ -130,7 +118,7 @@ class EngineHost(QObject):
         """Recreate the engine with new settings (call only when no import or answer runs)."""
         old, self.engine = self.engine, None
         self.settings = settings
-        self.model_state, self.device, self.model_name = "waiting", "", ""
+        self.model_state, self.device, self.model_name, self.device_report = "waiting", "", "", {}
         self.model_changed.emit()
 
         def recreate() -> Any:

@@ -18,7 +18,8 @@ from core.cancel import CancelToken
 from core.datatypes import AnswerDone, AnswerFailed, AskRequest, SourcesFound, TokenDelta, Turn
 from desktop import i18n
 from desktop.chat_view import ChatView
-from desktop.engine_host import EngineHost, gpu_memory
+from desktop.device_text import details_text, status_text
+from desktop.engine_host import EngineHost
 from desktop.errors import kind_of, sentence, show_error
 from desktop.history import History, passage_dict, to_markdown, turn_from_answer
 from desktop.i18n import Retranslating
@@ -184,10 +185,18 @@ class MainWindow(Retranslating, QMainWindow):
             }[host.model_state]
         self.model_label.setText(model)
         self.model_label.setToolTip(host.model_error or host.model_name)
-        device = {"cuda": self.tr("GPU (CUDA)"), "cpu": self.tr("CPU")}.get(host.device, "–")
-        self.device_label.setText(self.tr("Device: %1").replace("%1", device))
+        report = self._device_report()
+        self.device_label.setText(self.tr("Device: %1").replace("%1", status_text(report)))
+        self.device_label.setToolTip(details_text(report))
         size = self._human(self.workspace_bytes) if self.workspace else "–"
         self.size_label.setText(self.tr("Workspace size: %1").replace("%1", size))
+
+    def _device_report(self) -> dict[str, Any]:
+        """The host's device report, or a minimal one from ``host.device`` (e.g. after an answer)."""
+        report = dict(self.host.device_report)
+        if self.host.device and report.get("device") != self.host.device:
+            report = {"device": self.host.device}
+        return report
 
     @staticmethod
     def _human(size: int) -> str:
@@ -597,14 +606,7 @@ class MainWindow(Retranslating, QMainWindow):
         from core import models, paths
         from desktop.preferences import PreferencesDialog
 
-        try:
-            from core.llm.llama import gpu_offload_supported
-
-            gpu_build = gpu_offload_supported()
-        except Exception:  # noqa: BLE001 - informational only
-            gpu_build = False
-        runtime = {"device": self.host.device, "gpu_build": gpu_build,
-                   "vram": gpu_memory() if self.host.device == "cuda" else ""}
+        runtime = self._device_report()
         default = str(paths.models_dir(self.data_dir) / models.DEFAULT_CHAT_MODEL.file_name)
         dialog = PreferencesDialog(self.settings, data_dir=self.data_dir, workspace=self.workspace, runtime=runtime,
                                    default_model_path=default, tasks=self.tasks, parent=self)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.device_text import details_text, status_text
 from desktop.i18n import Retranslating
 from desktop.settings import AppSettings
 
@@ -171,7 +172,7 @@ class PreferencesDialog(Retranslating, QDialog):
             self.answer_language.setItemText(index, text)
         self.model_choice.setItemText(0, self.tr("Default: Qwen2.5-Coder 1.5B Instruct (Q4_K_M)"))
         self.import_button.setText(self.tr("Import GGUF…"))
-        for index, text in enumerate((self.tr("Automatic (all layers on the GPU if there is one)"),
+        for index, text in enumerate((self.tr("Automatic (as many layers as fit in free video memory)"),
                                       self.tr("A number of layers"), self.tr("Off (CPU only)"))):
             self.gpu_mode.setItemText(index, text)
         self.threads.setSpecialValueText(self.tr("Automatic"))
@@ -184,17 +185,13 @@ class PreferencesDialog(Retranslating, QDialog):
         self._render_facts()
 
     def _render_running(self) -> None:
-        device = self.runtime.get("device", "")
-        if not device:
+        if not self.runtime.get("device"):
             text = self.tr("The chat model is not loaded yet.")
-        elif device == "cuda":
-            text = self.tr("GPU (CUDA)")
-            if self.runtime.get("vram"):
-                text += " · " + self.tr("video memory %1").replace("%1", self.runtime["vram"])
         else:
-            text = self.tr("CPU")
-        if not self.runtime.get("gpu_build", False):
-            text += " · " + self.tr("this build of llama.cpp has no GPU support")
+            text = status_text(self.runtime)
+            details = details_text(self.runtime)
+            if details:
+                text += "\n" + details
         self.running.setText(text)
 
     def _render_facts(self) -> None:
@@ -218,7 +215,7 @@ class PreferencesDialog(Retranslating, QDialog):
             return
         self._render_facts()
 
-        from desktop.gguf import read_gguf
+        from core.llm.gguf import read_gguf
 
         def shown(info: Any) -> None:
             if path == str(self.model_choice.currentData() or self.default_model_path):

@@ -224,10 +224,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def check_cuda_build() -> None:
     sys.path.insert(0, str(ROOT))
-    from core.llm.llama import gpu_offload_supported
+    from core.llm.gpu import probe_gpu
 
-    if not gpu_offload_supported():
-        raise BuildError("--cuda: the installed llama-cpp-python has no GPU offload; build it with "
+    # llama_supports_gpu_offload() is false on a build machine without a GPU even for a CUDA build,
+    # so ask which backends the build registered instead.
+    if not probe_gpu().cuda_build:
+        raise BuildError("--cuda: the installed llama-cpp-python has no CUDA backend; build it with "
                          "packaging/build_cuda_wheel.sh and install that wheel first")
 
 

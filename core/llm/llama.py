@@ -1,8 +1,10 @@
 """A GGUF chat model in-process through llama-cpp-python.
 
-Device choice: when the installed llama.cpp build supports GPU offload (a CUDA build), all layers
-are offloaded (``n_gpu_layers=-1``, llama.cpp fits what it can) unless the user set a number; if
-initialising on the GPU fails, the model is loaded again on the CPU and :attr:`device` says so.
+Device choice at load time (:meth:`LlamaCppModel.load`): a layer count the user set (Preferences or
+``--gpu-layers``) wins; otherwise, when the loaded llama.cpp build can offload (a CUDA build that
+found a GPU), :func:`core.llm.gpu.estimate_offload` works out from the GGUF header and the free video
+memory (:func:`core.llm.gpu.probe_gpu`) how many layers fit. If creating the model on the GPU fails
+for any reason, it is created again on the CPU and :meth:`LlamaCppModel.device_report` says why.
 One llama.cpp context is not re-entrant, so every call holds a lock; the engine runs answers on
 one worker thread anyway.
 """
@@ -13,13 +15,15 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
 from core.cancel import CancelToken
 from core.errors import DependencyMissing, ModelCorrupt, ModelMissing
 from core.llm import ChatMessage
+from core.llm.gpu import GpuInfo, OffloadPlan, estimate_offload, probe_gpu
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +35,14 @@ def _llama_cpp() -> Any:
         import llama_cpp
     except ImportError as error:
         raise DependencyMissing("llama-cpp-python is not installed: pip install llama-cpp-python") from error
+    except (OSError, RuntimeError) as error:
+        # A CUDA build whose libraries (NVIDIA driver, CUDA runtime, cuBLAS) are missing cannot even be
+        # imported, so there is nothing to fall back on in-process: say what to install instead.
+        log.error("event=llama_cpp_unloadable error=%s", error)
+        raise DependencyMissing(
+            f"llama-cpp-python is installed but its native library cannot be loaded ({error}). A CUDA build "
+            "needs the NVIDIA driver and the CUDA runtime and cuBLAS libraries; without a GPU, install the CPU "
+            "build: pip install --force-reinstall --no-deps llama-cpp-python") from error
     return llama_cpp
 
 
@@ -52,15 +64,22 @@ class LlamaCppModel:
         context_length: int = DEFAULT_CONTEXT,
         gpu_layers: int | None = None,
         threads: int | None = None,
+        probe: Callable[[], GpuInfo] = probe_gpu,
     ) -> None:
         self._path = Path(model_path)
         self._context_length = context_length
-        self._gpu_layers = gpu_layers  # None: auto (all on GPU if the build supports it)
+        self._gpu_layers = gpu_layers  # None: auto (as many layers as fit in free video memory)
         self._threads = threads or max(1, os.cpu_count() or 1)
+        self._probe = probe
         self._llama: Any = None
         self._device: Literal["cpu", "cuda"] = "cpu"
         self._lock = threading.RLock()
+        self._report: dict[str, Any] = _report(None, None, "cpu", 0, "", "", loaded=False)
         self.load_seconds = 0.0
+        self.gpu_layers_offloaded = 0
+        self.total_layers = 0
+        self.vram_free_mib: int | None = None
+        self.fallback_reason = ""
 
     @property
     def device(self) -> Literal["cpu", "cuda"]:
@@ -69,6 +88,17 @@ class LlamaCppModel:
     @property
     def context_length(self) -> int:
         return self._context_length
+
+    def device_report(self) -> dict[str, Any]:
+        """Where the model runs and why (any thread; a snapshot, complete once loaded).
+
+        Keys: device ("cpu"|"cuda"), cuda_build, gpu_layers (blocks on the GPU), total_layers,
+        vram_free_mib / vram_total_mib (before loading; None if unknown), gpu_name, reason (a
+        :data:`core.llm.gpu.REASONS` key when not every layer is on the GPU), fallback_reason
+        (the error text when CUDA failed to initialise, else ""), n_gpu_layers (what llama.cpp got),
+        loaded.
+        """
+        return dict(self._report)
 
     def load(self) -> None:
         """Load the model now (any thread; idempotent)."""
@@ -79,18 +109,64 @@ class LlamaCppModel:
                 raise ModelMissing(f"the chat model file {self._path} does not exist; run 'wenku models install'")
             llama_cpp = _llama_cpp()
             started = time.perf_counter()
-            wanted = self._gpu_layers if self._gpu_layers is not None else (-1 if gpu_offload_supported() else 0)
-            try:
-                self._llama = self._create(llama_cpp, wanted)
-                self._device = "cuda" if wanted != 0 and gpu_offload_supported() else "cpu"
-            except (ValueError, RuntimeError) as error:
-                if wanted == 0:
-                    raise ModelCorrupt(f"the chat model {self._path.name} cannot be loaded ({error})") from error
-                log.warning("event=gpu_init_failed error=%s fallback=cpu", error)
-                self._llama = self._create(llama_cpp, 0)
-                self._device = "cpu"
+            gpu, plan = self._probe_and_plan()
+            wanted, reason, fallback = plan.gpu_layers, plan.reason, ""
+            if wanted == 0:
+                self._llama = self._create_on_cpu(llama_cpp)
+            else:
+                try:
+                    self._llama = self._create(llama_cpp, wanted)
+                except Exception as error:  # noqa: BLE001 - any GPU failure means: try the CPU
+                    fallback = f"{type(error).__name__}: {error}"
+                    log.warning("event=gpu_init_failed layers=%d error=%s fallback=cpu", wanted, fallback)
+                    reason, wanted = "cuda_init_failed", 0
+                    self._llama = self._create_on_cpu(llama_cpp)
+            # A CUDA build that found no device, or a CPU build, ignores n_gpu_layers: ask again after loading.
+            offloaded = plan.blocks_offloaded if wanted != 0 and gpu_offload_supported() else 0
+            if wanted != 0 and offloaded == 0:
+                reason = "no_device" if gpu.cuda_build else "no_cuda_build"
+            self._device = "cuda" if offloaded > 0 else "cpu"
+            self.gpu_layers_offloaded, self.total_layers = offloaded, plan.total_layers
+            self.vram_free_mib, self.fallback_reason = gpu.free_mib, fallback
+            self._report = _report(gpu, plan, self._device, offloaded, reason, fallback, loaded=True,
+                                   n_gpu_layers=wanted)
             self.load_seconds = time.perf_counter() - started
-            log.info("event=model_loaded path=%s device=%s seconds=%.1f", self._path, self._device, self.load_seconds)
+            log.info("event=model_loaded path=%s device=%s gpu_layers=%d total_layers=%d n_gpu_layers=%d "
+                     "vram_free_mib=%s reason=%s seconds=%.1f", self._path, self._device, offloaded,
+                     plan.total_layers, wanted, gpu.free_mib, reason or "-", self.load_seconds)
+
+    def preview_report(self) -> tuple[dict[str, Any], OffloadPlan]:
+        """What :meth:`load` would do, without loading: the report (``loaded: False``) and the plan.
+
+        Probes the GPU and reads the GGUF header (fractions of a second); any thread.
+        """
+        gpu, plan = self._probe_and_plan()
+        offloaded = plan.blocks_offloaded if plan.gpu_layers != 0 and gpu_offload_supported() else 0
+        reason = plan.reason
+        if plan.gpu_layers != 0 and offloaded == 0:
+            reason = "no_device" if gpu.cuda_build else "no_cuda_build"
+        device = "cuda" if offloaded > 0 else "cpu"
+        return _report(gpu, plan, device, offloaded, reason, "", loaded=False, n_gpu_layers=plan.gpu_layers), plan
+
+    def _probe_and_plan(self) -> tuple[GpuInfo, OffloadPlan]:
+        # "GPU off" touches no GPU at all (probing a CUDA device creates a context on it).
+        gpu = GpuInfo(gpu_offload_supported(), source="skipped") if self._gpu_layers == 0 else self._probe()
+        return gpu, self._plan(gpu)
+
+    def _plan(self, gpu: GpuInfo) -> OffloadPlan:
+        """The user's layer count, else as many layers as fit (0 when this build cannot offload)."""
+        if self._gpu_layers is not None:
+            return estimate_offload(self._path, gpu.free_mib, self._context_length, self._gpu_layers)
+        if not gpu_offload_supported():
+            plan = estimate_offload(self._path, gpu.free_mib, self._context_length)
+            return replace(plan, gpu_layers=0, reason="no_device" if gpu.cuda_build else "no_cuda_build")
+        return estimate_offload(self._path, gpu.free_mib, self._context_length)
+
+    def _create_on_cpu(self, llama_cpp: Any) -> Any:
+        try:
+            return self._create(llama_cpp, 0)
+        except (ValueError, RuntimeError) as error:
+            raise ModelCorrupt(f"the chat model {self._path.name} cannot be loaded ({error})") from error
 
     def _create(self, llama_cpp: Any, gpu_layers: int) -> Any:
         return llama_cpp.Llama(
@@ -136,3 +212,20 @@ class LlamaCppModel:
             if self._llama is not None:
                 self._llama.close()
                 self._llama = None
+
+
+def _report(gpu: GpuInfo | None, plan: OffloadPlan | None, device: str, offloaded: int, reason: str,
+            fallback: str, *, loaded: bool, n_gpu_layers: int = 0) -> dict[str, Any]:
+    return {
+        "device": device,
+        "cuda_build": bool(gpu and gpu.cuda_build),
+        "gpu_layers": offloaded,
+        "total_layers": plan.total_layers if plan else 0,
+        "n_gpu_layers": n_gpu_layers,
+        "vram_free_mib": gpu.free_mib if gpu else None,
+        "vram_total_mib": gpu.total_mib if gpu else None,
+        "gpu_name": gpu.name if gpu else "",
+        "reason": reason,
+        "fallback_reason": fallback,
+        "loaded": loaded,
+    }

@@ -80,6 +80,77 @@
     </message>
 </context>
 <context>
+    <name>Device</name>
+    <message>
+        <source>no CUDA in this llama.cpp build</source>
+        <translation>此 llama.cpp 版本不含 CUDA</translation>
+    </message>
+    <message>
+        <source>no GPU found</source>
+        <translation>未找到 GPU</translation>
+    </message>
+    <message>
+        <source>CUDA failed to start</source>
+        <translation>CUDA 启动失败</translation>
+    </message>
+    <message>
+        <source>free video memory unknown</source>
+        <translation>可用显存未知</translation>
+    </message>
+    <message>
+        <source>not enough free video memory</source>
+        <translation>可用显存不足</translation>
+    </message>
+    <message>
+        <source>the model file&apos;s header cannot be read</source>
+        <translation>无法读取模型文件头</translation>
+    </message>
+    <message>
+        <source>set in Preferences</source>
+        <translation>已在偏好设置中指定</translation>
+    </message>
+    <message>
+        <source>GPU (CUDA) %1/%2 layers</source>
+        <translation>GPU（CUDA）%1/%2 层</translation>
+    </message>
+    <message>
+        <source>CPU (CUDA unavailable: %1)</source>
+        <translation>CPU（CUDA 不可用：%1）</translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>Video memory: %1 MiB free of %2 MiB (%3), before loading the model</source>
+        <translation>显存：%3 共 %2 MiB，加载模型前可用 %1 MiB</translation>
+    </message>
+    <message>
+        <source>No GPU video memory found.</source>
+        <translation>未找到 GPU 显存。</translation>
+    </message>
+    <message>
+        <source>Layers on the GPU: %1 of %2</source>
+        <translation>GPU 上的层数：%1 / %2</translation>
+    </message>
+    <message>
+        <source>Not every layer fits in the free video memory; the rest run on the CPU.</source>
+        <translation>可用显存放不下全部层，其余层在 CPU 上运行。</translation>
+    </message>
+    <message>
+        <source>The number of GPU layers is set in Preferences.</source>
+        <translation>GPU 层数已在偏好设置中指定。</translation>
+    </message>
+    <message>
+        <source>This build of llama.cpp has no CUDA support; install the CUDA build to use the GPU.</source>
+        <translation>此 llama.cpp 版本不支持 CUDA；要使用 GPU，请安装 CUDA 版本。</translation>
+    </message>
+    <message>
+        <source>CUDA failed to start, so the model runs on the CPU: %1</source>
+        <translation>CUDA 启动失败，模型改在 CPU 上运行：%1</translation>
+    </message>
+</context>
+<context>
     <name>Errors</name>
     <message>
         <source>That workspace name cannot be used. Avoid slashes, colons and names starting with a dot.</source>
@@ -379,14 +450,6 @@
         <translation>对话模型：加载失败</translation>
     </message>
     <message>
-        <source>GPU (CUDA)</source>
-        <translation>GPU（CUDA）</translation>
-    </message>
-    <message>
-        <source>CPU</source>
-        <translation>CPU</translation>
-    </message>
-    <message>
         <source>Device: %1</source>
         <translation>设备：%1</translation>
     </message>
@@ -583,8 +646,8 @@ Licence: AGPL-3.0-or-later.</source>
         <translation>导入 GGUF…</translation>
     </message>
     <message>
-        <source>Automatic (all layers on the GPU if there is one)</source>
-        <translation>自动（有 GPU 时全部层放在 GPU 上）</translation>
+        <source>Automatic (as many layers as fit in free video memory)</source>
+        <translation>自动（可用显存放得下多少层就放多少层）</translation>
     </message>
     <message>
         <source>A number of layers</source>
@@ -617,22 +680,6 @@ Licence: AGPL-3.0-or-later.</source>
     <message>
         <source>The chat model is not loaded yet.</source>
         <translation>对话模型尚未加载。</translation>
-    </message>
-    <message>
-        <source>GPU (CUDA)</source>
-        <translation>GPU（CUDA）</translation>
-    </message>
-    <message>
-        <source>video memory %1</source>
-        <translation>显存 %1</translation>
-    </message>
-    <message>
-        <source>CPU</source>
-        <translation>CPU</translation>
-    </message>
-    <message>
-        <source>this build of llama.cpp has no GPU support</source>
-        <translation>当前的 llama.cpp 版本不支持 GPU</translation>
     </message>
     <message>
         <source>Reading the model file…</source>

@@ -178,3 +178,42 @@ def test_ingest_json_reports_cleaning_duplicates_and_prune(tmp_path: Path, data_
     assert statuses == {"junk.pdf": "removed", "report.pdf": "unchanged", "report copy.pdf": "duplicate"}
     docs = json.loads(wenku("documents", "docs", "--json", data_dir=data_dir).stdout)["documents"]
     assert [d["file_name"] for d in docs] == ["report.pdf"]
+
+
+def test_device_command_probes_and_plans_without_loading(tmp_path: Path, data_dir: Path) -> None:
+    from tests.core.ggufs import tiny_gguf
+
+    model = tiny_gguf(tmp_path / "tiny.gguf").path
+    result = wenku("device", "--model", str(model), "--json", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["gpu"]["cuda_build"] is False and out["gpu"]["devices"] == [] and out["device"] == "cpu"  # no GPU here
+    assert out["plan"]["total_layers"] == 3 and out["device_report"]["reason"] == "no_cuda_build"
+    assert out["device_report"]["loaded"] is False
+    forced = json.loads(wenku("--gpu-layers", "2", "device", "--model", str(model), "--json", data_dir=data_dir).stdout)
+    assert forced["plan"]["gpu_layers"] == 2 and forced["plan"]["reason"] == "user_setting"
+    text = wenku("device", "--model", str(model), data_dir=data_dir).stdout
+    assert "no CUDA in this build" in text and "plan: n_gpu_layers=0 -> cpu (CUDA unavailable:" in text
+    missing = wenku("device", data_dir=data_dir)  # the default model is not installed in this data dir
+    assert missing.returncode == 0 and "not installed" in missing.stdout
+    (tmp_path / "bad.gguf").write_text("not a model")
+    bad = wenku("device", "--model", str(tmp_path / "bad.gguf"), data_dir=data_dir)
+    assert bad.returncode == 1 and "not a usable GGUF model" in bad.stderr
+
+
+def test_ask_json_carries_a_device_report(tmp_path: Path, data_dir: Path) -> None:
+    from tests.conftest import SCRIPTED_CLI
+
+    pdfs.text_pdf(tmp_path / "bridge.pdf", ["The Marlow Bridge was completed in 1832 and spans the river Thames."])
+    run = lambda *args: subprocess.run([sys.executable, "-c", SCRIPTED_CLI, "--data-dir", str(data_dir), *args],  # noqa: E731
+                                       cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert run("create", "w").returncode == 0
+    assert run("ingest", "w", str(tmp_path / "bridge.pdf")).returncode == 0
+    result = run("ask", "w", "When was the Marlow Bridge completed?", "--json")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["device"] == "cpu"  # still a plain string
+    assert answer["device_report"]["device"] == "cpu" and set(answer["device_report"]) >= {
+        "cuda_build", "gpu_layers", "total_layers", "vram_free_mib", "vram_total_mib", "gpu_name", "fallback_reason"}
+    text = run("ask", "w", "When was the Marlow Bridge completed?")
+    assert "(cpu; first token" in text.stdout

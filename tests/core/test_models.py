@@ -104,31 +104,56 @@ def test_llama_model_streams_on_the_detected_device(models_dir: Path) -> None:
     pieces = list(model.stream([ChatMessage("user", "Reply with the single word: hello")], max_tokens=8, cancel=CancelToken()))
     assert "hello" in "".join(pieces).lower()
     assert model.device == ("cuda" if gpu_offload_supported() else "cpu")
+    report = model.device_report()
+    assert report["loaded"] and report["total_layers"] == 28 and report["device"] == model.device
+    if not gpu_offload_supported():
+        assert report["gpu_layers"] == 0 and report["reason"] in ("no_cuda_build", "no_device")
     cancel = CancelToken()
     cancel.cancel()
     assert list(model.stream([ChatMessage("user", "Count to 100")], max_tokens=64, cancel=cancel)) == []
     model.close()
 
 
-def test_gpu_initialisation_failure_falls_back_to_the_cpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No GPU here: the CUDA build's failure is simulated at the native constructor."""
-    from core.llm import llama
+def test_gpu_initialisation_failure_falls_back_to_the_cpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    """No GPU here: a CUDA build whose Llama() fails on the GPU is simulated by a stand-in llama_cpp."""
+    from core.llm import gpu
+    from core.llm.llama import LlamaCppModel
+    from tests.core.ggufs import tiny_gguf
+    from tests.core.test_gpu import CUDA_GPU, fake_llama_cpp
 
-    calls: list[int] = []
+    calls = fake_llama_cpp(monkeypatch, cuda=True, gpu_fails=True)
+    model = LlamaCppModel(tiny_gguf(tmp_path / "m.gguf").path, context_length=512, probe=lambda: CUDA_GPU)
+    with caplog.at_level("WARNING", logger="core.llm.llama"):
+        model.load()
+    assert calls == [4, 0] and model.device == "cpu"  # planned every layer, then retried on the CPU
+    report = model.device_report()
+    assert report["device"] == "cpu" and report["gpu_layers"] == 0 and report["total_layers"] == 3
+    assert report["reason"] == "cuda_init_failed" and "failed to initialize CUDA" in report["fallback_reason"]
+    assert model.fallback_reason == report["fallback_reason"] and model.gpu_layers_offloaded == 0
+    assert report["vram_free_mib"] == 8000  # what the plan was based on
+    assert any("event=gpu_init_failed" in r.getMessage() for r in caplog.records)
+    assert gpu.summary(report).startswith("cpu (CUDA unavailable: CUDA failed to initialise: RuntimeError:")
 
-    def create(self, llama_cpp, gpu_layers: int) -> object:
-        calls.append(gpu_layers)
-        if gpu_layers != 0:
-            raise ValueError("ggml_cuda_init: failed to initialize CUDA: no CUDA-capable device is detected")
-        return object()
 
-    model_file = tmp_path / "m.gguf"
-    model_file.write_bytes(b"GGUF")
-    monkeypatch.setattr(llama, "gpu_offload_supported", lambda: True)
-    monkeypatch.setattr(llama.LlamaCppModel, "_create", create)
-    model = llama.LlamaCppModel(model_file)
-    model.load()
-    assert calls == [-1, 0] and model.device == "cpu"
+def test_a_model_that_fails_on_the_cpu_after_a_gpu_failure_is_corrupt(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    from core.llm.llama import LlamaCppModel
+    from tests.core.ggufs import tiny_gguf
+    from tests.core.test_gpu import CUDA_GPU
+
+    class Llama:
+        def __init__(self, **kwargs: object) -> None:
+            raise ValueError(f"Failed to load model from file (n_gpu_layers={kwargs['n_gpu_layers']})")
+
+    module = types.ModuleType("llama_cpp")
+    module.Llama = Llama  # type: ignore[attr-defined]
+    module.llama_supports_gpu_offload = lambda: True  # type: ignore[attr-defined]
+    monkeypatch.setitem(__import__("sys").modules, "llama_cpp", module)
+    with pytest.raises(ModelCorrupt, match="cannot be loaded"):
+        LlamaCppModel(tiny_gguf(tmp_path / "m.gguf").path, probe=lambda: CUDA_GPU).load()
 
 
 def test_a_model_that_cannot_load_on_the_cpu_is_reported_as_corrupt(tmp_path: Path) -> None:

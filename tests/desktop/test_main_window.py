@@ -362,3 +362,60 @@ def test_open_with_wenku_imports_into_a_new_workspace(qtbot: Any, make_window: A
     assert window.workspace == "My documents"
     qtbot.waitUntil(lambda: window.documents.table.rowCount() == 1, timeout=30000)
     assert not window.pending_open
+
+
+def _reporting_model(report: dict[str, Any]) -> Any:
+    """The scripted chat model, reporting the device a real load on some GPU machine would report."""
+    from core.llm.scripted import ScriptedChatModel
+    from core.prompts import refusal
+
+    class Reporting(ScriptedChatModel):
+        device = report["device"]
+
+        def device_report(self) -> dict[str, Any]:
+            return dict(report)
+
+    return Reporting(refusal("en"))
+
+
+CUDA_REPORT = {"device": "cuda", "cuda_build": True, "gpu_layers": 28, "total_layers": 28, "n_gpu_layers": 29,
+               "vram_free_mib": 20000, "vram_total_mib": 24576, "gpu_name": "NVIDIA GeForce RTX 4090", "reason": "",
+               "fallback_reason": "", "loaded": True}
+
+
+@pytest.mark.parametrize("report, status, detail", [
+    (CUDA_REPORT, "Device: GPU (CUDA) 28/28 layers", "Video memory: 20000 MiB free of 24576 MiB (NVIDIA GeForce RTX 4090)"),
+    ({**CUDA_REPORT, "gpu_layers": 12, "reason": "not_enough_vram", "vram_free_mib": 900},
+     "Device: GPU (CUDA) 12/28 layers", "Not every layer fits in the free video memory"),
+    ({**CUDA_REPORT, "device": "cpu", "gpu_layers": 0, "n_gpu_layers": 0, "reason": "cuda_init_failed",
+      "fallback_reason": "RuntimeError: ggml_cuda_init: failed to initialize CUDA"},
+     "Device: CPU (CUDA unavailable: CUDA failed to start)", "failed to initialize CUDA"),
+])
+def test_status_bar_and_preferences_show_where_the_model_runs(qtbot: Any, data_dir: Path, hashing_embedder: Any,
+                                                              report: dict[str, Any], status: str, detail: str) -> None:
+    from core import Engine, paths
+    from desktop import i18n
+    from desktop.engine_host import EngineHost
+    from desktop.main_window import MainWindow
+    from desktop.settings import load_settings
+    from desktop.tasks import Tasks
+
+    root = paths.data_dir(data_dir)
+    tasks = Tasks()
+    host = EngineHost(tasks, root, load_settings(root), lambda folder, _s: Engine.create(
+        folder, embedder=hashing_embedder, chat_model=_reporting_model(report), ocr=None))
+    window = MainWindow(host, tasks, root, load_settings(root))
+    qtbot.addWidget(window)
+    window.show()
+    host.start()
+    qtbot.waitUntil(lambda: host.model_state == "ready", timeout=30000)
+    assert window.device_label.text() == status
+    assert detail in window.device_label.toolTip()
+    dialog = window.open_preferences()
+    assert status.removeprefix("Device: ") in dialog.running.text() and detail in dialog.running.text()
+    dialog.reject()
+    i18n.set_language("zh")
+    qtbot.waitUntil(lambda: window.device_label.text().startswith("设备"), timeout=5000)
+    assert "CUDA" in window.device_label.text() and window.device_label.text() != status
+    i18n.set_language("en")
+    window.close()

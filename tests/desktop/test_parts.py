@@ -60,7 +60,7 @@ def _gguf(path: Path, *, arch: str = "llama", file_type: int = 15, context: int 
 
 
 def test_gguf_header(tmp_path: Path) -> None:
-    from desktop.gguf import NotGguf, read_gguf
+    from core.llm.gguf import NotGguf, read_gguf
 
     info = read_gguf(_gguf(tmp_path / "m.gguf"))
     assert (info.name, info.architecture, info.quantization, info.context_length, info.layers) == (
