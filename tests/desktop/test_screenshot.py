@@ -50,6 +50,17 @@ def test_screenshot_mode(tmp_path: Path, lang: str) -> None:
     assert list(crash_log.parent.glob("crash-*.log")), "the old report is kept aside"
 
 
+def test_first_start_on_an_empty_data_folder_is_quiet(tmp_path: Path) -> None:
+    """A first start (no workspace yet, no --workspace) renders and exits; Qt's own messages go to
+    the log, not the terminal (the installers' smoke tests fail on any stderr output)."""
+    out = tmp_path / "first.png"
+    result = run_app(["--screenshot", str(out)], tmp_path / "data", timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr == ""
+    check_png(out)
+    assert "event=qt_message" in (tmp_path / "data" / "logs" / "wenku-desktop.log").read_text(encoding="utf-8")
+
+
 @pytest.mark.model
 @pytest.mark.slow
 def test_screenshot_with_a_real_answer(tmp_path: Path) -> None:
