@@ -160,6 +160,12 @@ def smoke_appimage(appimage: Path, extra_env: dict[str, str]) -> dict[str, objec
             env = base_env({**extra_env, **env_extra, **mode_env, "XDG_CACHE_HOME": str(home / "cache")})
             command = prefix + [str(appimage), "cli", "--data-dir", str(home / f"data-{mode}"), "smoke", "--json"]
             results[mode] = run_smoke(command, env, f"AppImage ({mode}{', as nobody' if user else ''})")
+            if mode == "fuse":  # did it really mount, or fall back to unpacking (no usable /dev/fuse)?
+                unpacked = (home / "cache" / "wenku-appimage").exists()
+                results["fuse_mounted"] = not unpacked
+                if unpacked:
+                    log("AppImage: FUSE was not usable for this user here; the runtime unpacked instead")
+                    shutil.rmtree(home / "cache" / "wenku-appimage")
         shot = home / "appimage.png"
         env = base_env({**extra_env, **env_extra, "XDG_CACHE_HOME": str(home / "cache")})
         gui = subprocess.run(prefix + [str(appimage), "--data-dir", str(home / "data-gui"), "--screenshot", str(shot)],

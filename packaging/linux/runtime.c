@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,18 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* snprintf into a PATH_MAX buffer, giving up clearly rather than using a truncated path. */
+static void path_format(char *out, const char *format, ...) {
+    va_list args;
+    va_start(args, format);
+    int n = vsnprintf(out, PATH_MAX, format, args);
+    va_end(args);
+    if (n < 0 || n >= PATH_MAX) {
+        fprintf(stderr, "wenku-appimage: path too long\n");
+        exit(127);
+    }
+}
 
 static const char *self_path(void) {
     static char path[PATH_MAX];
@@ -106,21 +119,35 @@ static int extract(const char *image, long offset, const char *target) {
     return run(argv, 1);
 }
 
+/* mkdir -p: create a folder and its missing parents. */
+static int make_folders(const char *path) {
+    char partial[PATH_MAX];
+    path_format(partial, "%s", path);
+    for (char *slash = partial + 1; *slash; slash++) {
+        if (*slash != '/') continue;
+        *slash = '\0';
+        if (mkdir(partial, 0700) != 0 && errno != EEXIST) return -1;
+        *slash = '/';
+    }
+    return mkdir(partial, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
 /* Run AppRun from an extracted copy in the user's cache (extracted once, atomically). */
 static int extract_and_run(const char *image, long offset, int argc, char **argv) {
     struct stat info;
     char cache[PATH_MAX], target[PATH_MAX], partial[PATH_MAX], apprun[PATH_MAX];
     const char *home = getenv("XDG_CACHE_HOME");
     stat(image, &info);
-    if (home && *home) snprintf(cache, sizeof cache, "%s/wenku-appimage", home);
-    else snprintf(cache, sizeof cache, "%s/.cache/wenku-appimage", getenv("HOME") ? getenv("HOME") : "/tmp");
-    snprintf(target, sizeof target, "%s/%lld-%lld", cache, (long long)info.st_size, (long long)info.st_mtime);
-    snprintf(apprun, sizeof apprun, "%s/AppRun", target);
+    if (home && *home) path_format(cache, "%s/wenku-appimage", home);
+    else path_format(cache, "%s/.cache/wenku-appimage", getenv("HOME") ? getenv("HOME") : "/tmp");
+    path_format(target, "%s/%lld-%lld", cache, (long long)info.st_size, (long long)info.st_mtime);
+    path_format(apprun, "%s/AppRun", target);
     if (access(apprun, X_OK) != 0) {
-        char mkdir_command[PATH_MAX + 16];
-        snprintf(mkdir_command, sizeof mkdir_command, "mkdir -p '%s'", cache);
-        if (system(mkdir_command) != 0) return 127;
-        snprintf(partial, sizeof partial, "%s.partial-%d", target, (int)getpid());
+        if (make_folders(cache) != 0) {
+            fprintf(stderr, "wenku-appimage: cannot create %s: %s\n", cache, strerror(errno));
+            return 127;
+        }
+        path_format(partial, "%s.partial-%d", target, (int)getpid());
         fprintf(stderr, "wenku-appimage: first start without FUSE: unpacking into %s …\n", target);
         if (extract(image, offset, partial) != 0 || rename(partial, target) != 0) {
             fprintf(stderr, "wenku-appimage: unpacking failed\n");
@@ -150,7 +177,7 @@ static int mount_and_run(const char *image, long offset, char **argv) {
     char offset_option[64], apprun[PATH_MAX];
     if (access("/dev/fuse", R_OK | W_OK) != 0 || !have_tool("squashfuse")) return -1;
     const char *tmp = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(mountpoint, sizeof mountpoint, "%s/.mount_wenku_XXXXXX", tmp);
+    path_format(mountpoint, "%s/.mount_wenku_XXXXXX", tmp);
     if (!mkdtemp(mountpoint)) return -1;
     snprintf(offset_option, sizeof offset_option, "offset=%ld", offset);
     char *mount_argv[] = {"squashfuse", "-o", offset_option, (char *)image, mountpoint, NULL};
@@ -158,7 +185,7 @@ static int mount_and_run(const char *image, long offset, char **argv) {
         rmdir(mountpoint);
         return -1;
     }
-    snprintf(apprun, sizeof apprun, "%s/AppRun", mountpoint);
+    path_format(apprun, "%s/AppRun", mountpoint);
     export_environment(image, mountpoint, argv[0]);
     argv[0] = apprun;
     signal(SIGINT, SIG_IGN);  /* Ctrl+C reaches the app; we stay to unmount after it */
