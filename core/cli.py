@@ -192,6 +192,8 @@ def _answer_json(done: AnswerDone, device_report: dict[str, Any] | None = None) 
         "answer": done.answer,
         "refused": done.refused,
         "missing_names": list(done.missing_names),
+        "refusal_probability": None if done.refusal_probability is None else round(done.refusal_probability, 4),
+        "judged_unanswerable": done.judged_unanswerable,
         "citations": [{"marker": c.marker, "doc": c.doc, "page": c.page, "snippet": c.snippet,
                        "span": [c.span.start, c.span.end], "workspace": c.workspace, "kind": c.kind}
                       for c in done.citations],

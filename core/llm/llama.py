@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from core.cancel import CancelToken
 from core.errors import DependencyMissing, ModelCorrupt, ModelMissing
-from core.llm import ChatMessage
+from core.llm import ChatMessage, OpeningProbe
 from core.llm.gpu import GpuInfo, OffloadPlan, estimate_offload, probe_gpu
 
 log = logging.getLogger(__name__)
@@ -184,7 +184,8 @@ class LlamaCppModel:
             self.load()
             return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
-    def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int, cancel: CancelToken) -> Iterator[str]:
+    def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int, cancel: CancelToken,
+               probe: OpeningProbe | None = None) -> Iterator[str]:
         with self._lock:
             self.load()
             chunks = self._llama.create_chat_completion(
@@ -194,6 +195,7 @@ class LlamaCppModel:
                 top_p=1.0,
                 repeat_penalty=1.05,
                 stream=True,
+                logits_processor=self._probe_processor(probe) if probe is not None else None,
             )
             try:
                 for chunk in chunks:
@@ -206,6 +208,25 @@ class LlamaCppModel:
                 close = getattr(chunks, "close", None)
                 if close is not None:
                     close()
+
+    def _probe_processor(self, probe: OpeningProbe) -> list[Any]:
+        """A logits processor that measures ``probe`` at the first sampled token and changes nothing."""
+        import numpy as np
+
+        first_tokens = {ids[0] for ids in (self._llama.tokenize(o.encode("utf-8"), add_bos=False, special=False)
+                                           for o in probe.openings) if ids}
+        seen = False
+
+        def measure(_input_ids: Any, scores: Any) -> Any:
+            nonlocal seen
+            if not seen:
+                seen = True
+                logits = np.asarray(scores, dtype=np.float64)
+                weights = np.exp(logits - logits.max())
+                probe.probability = float(weights[list(first_tokens)].sum() / weights.sum()) if first_tokens else None
+            return scores
+
+        return [measure]
 
     def close(self) -> None:
         with self._lock:

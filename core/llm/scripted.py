@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import Literal
 
 from core.cancel import CancelToken
-from core.llm import ChatMessage
+from core.llm import ChatMessage, OpeningProbe
 
 _PASSAGE = re.compile(r"^\[(\d+)\][^\n]*\n(.+)$", re.S)
 _WORD = re.compile(r"[A-Za-z0-9]{3,}|[\u4e00-\u9fff]{2}")
@@ -24,16 +24,20 @@ class ScriptedChatModel:
     device: Literal["cpu", "cuda"] = "cpu"
     context_length = 4096
 
-    def __init__(self, refusal: str = "NOT_FOUND", delay_s: float = 0.0) -> None:
+    def __init__(self, refusal: str = "NOT_FOUND", delay_s: float = 0.0, opening_probability: float | None = None) -> None:
         self._refusal = refusal
         self._delay_s = delay_s
+        self.opening_probability = opening_probability  # what an OpeningProbe is told (None: cannot tell)
 
     def count_tokens(self, text: str) -> int:
         return max(1, len(text) // 3)
 
-    def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int, cancel: CancelToken) -> Iterator[str]:
+    def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int, cancel: CancelToken,
+               probe: OpeningProbe | None = None) -> Iterator[str]:
         import time
 
+        if probe is not None:
+            probe.probability = self.opening_probability
         prompt = messages[-1].content
         follow_up = re.search(r"^(?:Follow-up question: |后续问题：)(.*)$", prompt, re.M)
         if follow_up:  # a condense request: merge the last user question with the follow-up

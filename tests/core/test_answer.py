@@ -82,6 +82,28 @@ def test_answer_streams_with_valid_citations(fake_engine, tmp_path: Path) -> Non
     assert "2019" in done.answer
 
 
+def test_the_models_own_odds_of_refusing_decide_before_any_text_is_shown(fake_engine, tmp_path: Path) -> None:
+    """At or above the answerability floor the model's probability of opening with the refusal
+    makes the answer a refusal before a token is shown; below it the answer stands and carries
+    the probability (the eval sweeps floors over it)."""
+    pdfs.text_pdf(tmp_path / "bridge.pdf", ["The bridge was restored in 2019 at a cost of 4.5 million pounds."])
+    fake_engine.create_workspace("w")
+    fake_engine.ingest("w", [tmp_path / "bridge.pdf"])
+    model = fake_engine.chat_model()
+    fake_engine.answerability_floor = 0.3
+    model.opening_probability = 0.45
+    events, done = _ask(fake_engine, "When was the bridge restored?")
+    assert done.refused and done.judged_unanswerable and done.refusal_probability == 0.45
+    assert not [e for e in events if isinstance(e, TokenDelta)] and done.passages
+    model.opening_probability = 0.1
+    _, done = _ask(fake_engine, "When was the bridge restored?")
+    assert not done.refused and not done.judged_unanswerable and done.refusal_probability == 0.1
+    fake_engine.answerability_floor = None  # off: only the model's own words refuse
+    model.opening_probability = 0.99
+    _, done = _ask(fake_engine, "When was the bridge restored?")
+    assert not done.refused
+
+
 def test_nothing_relevant_gives_a_refusal_with_the_closest_passages(fake_engine, tmp_path: Path) -> None:
     pdfs.text_pdf(tmp_path / "bridge.pdf", ["The Marlow Bridge was completed in 1832 and spans the river Thames."])
     fake_engine.create_workspace("w")

@@ -130,6 +130,12 @@ def test_ask_refuses_when_the_documents_do_not_hold_the_answer(data_dir: Path, t
     answer = json.loads(result.stdout)
     # Public nights run April-October only: a grounded model must not invent December nights.
     assert answer["refused"] or not any(ch.isdigit() for ch in answer["answer"].split("[")[0].replace("12", "")), answer
+    # The model's own odds of refusing are read from the first token and are high here…
+    assert answer["refusal_probability"] is not None and answer["refusal_probability"] > 0.2, answer
+    answerable = json.loads(wenku("ask", "w", "How wide is the primary mirror of the telescope?", "--json",
+                                  data_dir=data_dir).stdout)
+    # … and low for a question the page answers.
+    assert not answerable["refused"] and answerable["refusal_probability"] < 0.05, answerable
 
 
 def test_extract_prints_pages_after_cleaning_and_raw(tmp_path: Path, data_dir: Path) -> None:
