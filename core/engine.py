@@ -87,7 +87,11 @@ NAME_CHECK_DEPTH = 20
 #: The model's own answerability judgement: the probability that its reply opens with the refusal
 #: sentence, read from the first token's logits (core.llm.OpeningProbe). Greedy decoding refuses
 #: only when the refusal is the single most likely opening; a 1.5B model often puts real weight on
-#: it and still answers from a look-alike passage. Calibrated on the dev kit (README "Quality").
+#: it and still answers from a look-alike passage. Measured on the dev kit's 35-question sample
+#: (README "Quality"): no floor from 0.02 to 0.5 refused more unanswerable questions without more
+#: false refusals (0.1: refusal .50 / false .20; 0.2-0.5: .40 / .08-.04), because the Chinese
+#: unanswerable ones are answered with p < 0.1. So 0.5: the refusal is then the model's favourite
+#: opening, and the answer stops before any text instead of after it.
 ANSWERABILITY_FLOOR: float | None = 0.5
 
 
