@@ -186,7 +186,8 @@ def test_ingest_json_reports_cleaning_duplicates_and_prune(tmp_path: Path, data_
     assert [d["file_name"] for d in docs] == ["report.pdf"]
 
 
-def test_device_command_probes_and_plans_without_loading(tmp_path: Path, data_dir: Path) -> None:
+def test_device_command_probes_and_plans_without_loading(tmp_path: Path, data_dir: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.core.ggufs import tiny_gguf
 
     model = tiny_gguf(tmp_path / "tiny.gguf").path
@@ -200,7 +201,8 @@ def test_device_command_probes_and_plans_without_loading(tmp_path: Path, data_di
     assert forced["plan"]["gpu_layers"] == 2 and forced["plan"]["reason"] == "user_setting"
     text = wenku("device", "--model", str(model), data_dir=data_dir).stdout
     assert "no CUDA in this build" in text and "plan: n_gpu_layers=0 -> cpu (CUDA unavailable:" in text
-    missing = wenku("device", data_dir=data_dir)  # the default model is not installed in this data dir
+    monkeypatch.setenv("WENKU_MODELS", str(tmp_path / "no-models"))  # earlier tests may have assembled it
+    missing = wenku("device", data_dir=data_dir)  # the default model is not installed there
     assert missing.returncode == 0 and "not installed" in missing.stdout
     (tmp_path / "bad.gguf").write_text("not a model")
     bad = wenku("device", "--model", str(tmp_path / "bad.gguf"), data_dir=data_dir)

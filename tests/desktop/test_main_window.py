@@ -299,7 +299,7 @@ class _BrokenModel:
     def count_tokens(self, text: str) -> int:
         return max(1, len(text) // 3)
 
-    def stream(self, messages: Any, *, max_tokens: int, cancel: Any) -> Any:
+    def stream(self, messages: Any, *, max_tokens: int, cancel: Any, probe: Any = None) -> Any:
         yield "The bridge "
         raise RuntimeError("llama_decode returned -3")
 
