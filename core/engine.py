@@ -674,11 +674,10 @@ class Engine:
         tokens = 0
         probe = OpeningProbe((prompts.refusal(language),))
         judged = False
+        stream = model.stream(answering.build_messages(question, passages, language),
+                              max_tokens=answering.ANSWER_TOKENS, cancel=cancel, probe=probe)
         try:
-            for piece in model.stream(
-                answering.build_messages(question, passages, language), max_tokens=answering.ANSWER_TOKENS, cancel=cancel,
-                probe=probe,
-            ):
+            for piece in stream:
                 tokens += 1
                 if not first_token_at:
                     first_token_at = time.perf_counter()
@@ -693,6 +692,10 @@ class Engine:
             log.exception("event=generation_failed")
             yield AnswerFailed(f"the chat model failed while answering ({error})", type(error).__name__)
             return
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()  # after a judged refusal's break: stop generating and release the model now
         rest = citation_filter.finish()
         if rest:
             pieces.append(rest)
