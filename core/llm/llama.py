@@ -76,10 +76,6 @@ class LlamaCppModel:
         self._lock = threading.RLock()
         self._report: dict[str, Any] = _report(None, None, "cpu", 0, "", "", loaded=False)
         self.load_seconds = 0.0
-        self.gpu_layers_offloaded = 0
-        self.total_layers = 0
-        self.vram_free_mib: int | None = None
-        self.fallback_reason = ""
 
     @property
     def device(self) -> Literal["cpu", "cuda"]:
@@ -88,6 +84,22 @@ class LlamaCppModel:
     @property
     def context_length(self) -> int:
         return self._context_length
+
+    @property
+    def gpu_layers_offloaded(self) -> int:
+        return int(self._report["gpu_layers"])
+
+    @property
+    def total_layers(self) -> int:
+        return int(self._report["total_layers"])
+
+    @property
+    def vram_free_mib(self) -> int | None:
+        return self._report["vram_free_mib"]  # type: ignore[no-any-return]
+
+    @property
+    def fallback_reason(self) -> str:
+        return str(self._report["fallback_reason"])
 
     def device_report(self) -> dict[str, Any]:
         """Where the model runs and why (any thread; a snapshot, complete once loaded).
@@ -122,12 +134,8 @@ class LlamaCppModel:
                     reason, wanted = "cuda_init_failed", 0
                     self._llama = self._create_on_cpu(llama_cpp)
             # A CUDA build that found no device, or a CPU build, ignores n_gpu_layers: ask again after loading.
-            offloaded = plan.blocks_offloaded if wanted != 0 and gpu_offload_supported() else 0
-            if wanted != 0 and offloaded == 0:
-                reason = "no_device" if gpu.cuda_build else "no_cuda_build"
+            offloaded, reason = _effective_offload(gpu, plan, wanted, reason)
             self._device = "cuda" if offloaded > 0 else "cpu"
-            self.gpu_layers_offloaded, self.total_layers = offloaded, plan.total_layers
-            self.vram_free_mib, self.fallback_reason = gpu.free_mib, fallback
             self._report = _report(gpu, plan, self._device, offloaded, reason, fallback, loaded=True,
                                    n_gpu_layers=wanted)
             self.load_seconds = time.perf_counter() - started
@@ -141,10 +149,7 @@ class LlamaCppModel:
         Probes the GPU and reads the GGUF header (fractions of a second); any thread.
         """
         gpu, plan = self._probe_and_plan()
-        offloaded = plan.blocks_offloaded if plan.gpu_layers != 0 and gpu_offload_supported() else 0
-        reason = plan.reason
-        if plan.gpu_layers != 0 and offloaded == 0:
-            reason = "no_device" if gpu.cuda_build else "no_cuda_build"
+        offloaded, reason = _effective_offload(gpu, plan, plan.gpu_layers, plan.reason)
         device = "cuda" if offloaded > 0 else "cpu"
         return _report(gpu, plan, device, offloaded, reason, "", loaded=False, n_gpu_layers=plan.gpu_layers), plan
 
@@ -233,6 +238,15 @@ class LlamaCppModel:
             if self._llama is not None:
                 self._llama.close()
                 self._llama = None
+
+
+def _effective_offload(gpu: GpuInfo, plan: OffloadPlan, wanted: int, reason: str) -> tuple[int, str]:
+    """Blocks really on the GPU for ``n_gpu_layers=wanted``, and the reason when none are: a CPU
+    build, or a CUDA build that found no device, ignores the request."""
+    offloaded = plan.blocks_offloaded if wanted != 0 and gpu_offload_supported() else 0
+    if wanted != 0 and offloaded == 0:
+        reason = "no_device" if gpu.cuda_build else "no_cuda_build"
+    return offloaded, reason
 
 
 def _report(gpu: GpuInfo | None, plan: OffloadPlan | None, device: str, offloaded: int, reason: str,
