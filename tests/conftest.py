@@ -26,23 +26,50 @@ SCRIPTED_CLI = (
 SAMPLES = REPO / "resources" / "samples"
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def _is_loopback(address: object) -> bool:
+    host = address[0] if isinstance(address, tuple) and address else address
+    return isinstance(host, str) and host in LOOPBACK_HOSTS
+
+
 @pytest.fixture(autouse=True)
-def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Offline means offline: any attempt to open an internet socket fails the test."""
+def no_network(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """Offline means offline: any attempt to open an internet socket fails the test.
+
+    A test marked ``loopback`` (a server started by the test on 127.0.0.1) may connect to the
+    loopback addresses, and nothing else.
+    """
+    allow_loopback = request.node.get_closest_marker("loopback") is not None
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError(f"network access attempted during a test: {args!r}")
 
     real_connect = socket.socket.connect
+    real_create_connection = socket.create_connection
+    real_getaddrinfo = socket.getaddrinfo
 
     def guarded_connect(self: socket.socket, address: object) -> None:
-        if self.family == socket.AF_UNIX:
+        if self.family == socket.AF_UNIX or (allow_loopback and _is_loopback(address)):
             return real_connect(self, address)  # type: ignore[arg-type]
         refuse(address)
 
+    def guarded_create_connection(address: object, *args: object, **kwargs: object) -> socket.socket:
+        if allow_loopback and _is_loopback(address):
+            return real_create_connection(address, *args, **kwargs)  # type: ignore[arg-type]
+        refuse(address)
+        raise AssertionError("unreachable")
+
+    def guarded_getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+        if allow_loopback and _is_loopback((host,)):
+            return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+        refuse(host)
+        return None
+
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket, "create_connection", guarded_create_connection)
+    monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
 
 
 @pytest.fixture(autouse=True)
