@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a folder with an ONNX embedding model (fastembed) instead of the default")
     parser.add_argument("--search-mode", choices=["dense", "sparse", "hybrid-rrf", "hybrid-dbsf"], default=None,
                         help="how passages are ranked (default: the engine's; for measuring)")
+    parser.add_argument("--no-translate-queries", action="store_true",
+                        help="do not also search questions translated into the workspace's other language (for measuring)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr too")
     common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true", help="print one JSON document on stdout")
@@ -97,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("name")
         p.add_argument("question")
         p.add_argument("--top-k", type=int, default=5)
+    sub.choices["search"].add_argument("--translate", action="store_true",
+                                       help="also search the query translated into the workspace's other language (chat model)")
     sub.choices["ask"].add_argument("--lang", choices=["zh", "en"], help="answer language (default: the question's)")
     sub.choices["ask"].add_argument("--also", action="append", default=[], metavar="WORKSPACE",
                                     help="search this workspace too (repeatable)")
@@ -317,6 +321,7 @@ def _dispatch(args: argparse.Namespace, data_dir: Path, out: TextIO, err: TextIO
                            ocr=not getattr(args, "no_ocr", False), embedder=args.embedding_model)
     if args.search_mode:
         engine.search_mode = args.search_mode
+    engine.translate_queries = not args.no_translate_queries
     try:
         return _commands(args, engine, cancel, out, err)
     finally:
@@ -370,7 +375,8 @@ def _commands(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: T
             err.write("\r" + " " * 100 + "\r")
         _print_json(_report_json(report), out) if args.json else _print_report(report, out)
     elif command == "search":
-        passages = engine.search(SearchRequest(args.name, args.question, args.top_k))
+        passages = engine.search(SearchRequest(args.name, args.question, args.top_k, translate=args.translate),
+                                 cancel=cancel)
         pending = engine.index_status(args.name).pending_dense
         if args.json:
             _print_json({"question": args.question, "passages": [

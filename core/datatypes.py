@@ -240,6 +240,9 @@ class SearchRequest:
     workspace: str
     query: str
     top_k: int = 5
+    #: Also search the query translated into the workspace's other language (as questions are);
+    #: needs the chat model, so off for plain searches.
+    translate: bool = False
 
 
 # --- answer events (yielded by Engine.ask, in this order: sources, tokens..., done|failed) ----

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from core import answer as answering
-from core import coverage, faq, paths, prompts, ranking, summarise
+from core import coverage, crosslingual, faq, paths, prompts, ranking, summarise
 from core.cancel import NEVER_CANCELLED, CancelToken, ProgressSlot
+from core.crosslingual import QueryTranslator
 from core.datatypes import (
     AnswerDone,
     AnswerEvent,
@@ -137,12 +138,14 @@ def _onnx_dimension(folder: Path) -> int:
 @dataclass
 class _OpenWorkspace:
     """An open workspace: ``lock`` guards short store/manifest operations, ``import_lock``
-    serialises whole imports so two imports into one workspace never interleave."""
+    serialises whole imports so two imports into one workspace never interleave. ``languages``
+    caches the languages its documents are in (None: not read yet, or documents changed)."""
 
     folder: WorkspaceFolder
     store: EdgeStore
     lock: threading.RLock
     import_lock: threading.Lock
+    languages: frozenset[Language] | None = None
 
 
 class Engine:
@@ -164,6 +167,9 @@ class Engine:
         self.search_mode: SearchMode = search_mode
         #: Refuse when the model's probability of opening with the refusal is at least this (None: off).
         self.answerability_floor: float | None = ANSWERABILITY_FLOOR
+        #: Questions are also searched translated when a workspace holds the other language.
+        self.translate_queries = True
+        self.query_translator = QueryTranslator()
         self._threads = threads
         self._gpu_layers = gpu_layers
         self.models_dir = models_dir
@@ -278,6 +284,7 @@ class Engine:
             ws.folder.commit(remove=list(doc_ids))
             ws.store.delete_documents(list(doc_ids))
             ws.store.flush()
+            ws.languages = None
 
     def prune_missing(self, workspace: str, folder: str | Path) -> list[DocumentRecord]:
         """Remove the documents imported from under ``folder`` whose source file no longer exists.
@@ -395,8 +402,11 @@ class Engine:
                 for source in (sources if prune else []) if Path(source).is_dir()
                 for d in self.prune_missing(workspace, source)
             ]
-            report = DenseIndexer(context, self._embedder).run_alongside(
-                lambda: IngestPipeline(context, self._ocr).run(sources, before=removed))
+            try:
+                report = DenseIndexer(context, self._embedder).run_alongside(
+                    lambda: IngestPipeline(context, self._ocr).run(sources, before=removed))
+            finally:
+                ws.languages = None
         progress.update(stage="idle")
         return report
 
@@ -415,14 +425,45 @@ class Engine:
         with ws.lock:
             return IndexStatus(chunks=ws.store.count(), pending_dense=ws.store.pending_count())
 
-    def search(self, request: SearchRequest) -> list[Passage]:
+    def search(self, request: SearchRequest, *, cancel: CancelToken | None = None) -> list[Passage]:
         """The ``top_k`` best sources for the query, best first: the best chunk of each of the
-        ``top_k`` best pages, with scores and similarities (see :mod:`core.ranking`)."""
-        return [group[0] for group in self._search_pages(request.workspace, request.query, request.top_k)]
+        ``top_k`` best pages, with scores and similarities (see :mod:`core.ranking`). With
+        ``request.translate``, also searched translated as a question is (uses the chat model)."""
+        groups = self._retrieve((request.workspace,), request.query, request.top_k,
+                                translate=request.translate, cancel=cancel or NEVER_CANCELLED)
+        return [group[0] for group in groups]
 
     def search_many(self, workspaces: Sequence[str], query: str, top_k: int) -> list[Passage]:
         """Search several workspaces; sources are merged by similarity (one scale for all)."""
         return [group[0] for group in self._search_pages_many(workspaces, query, top_k)]
+
+    def _retrieve(self, workspaces: Sequence[str], question: str, pages: int, *, translate: bool,
+                  cancel: CancelToken) -> list[list[Passage]]:
+        """The ``pages`` best pages for a question; with ``translate``, when the workspaces hold
+        documents in the other language, merged with those found for its translation (see
+        :mod:`core.crosslingual`)."""
+        groups = self._search_pages_many(workspaces, question, pages)
+        if not translate:
+            return groups
+        target = crosslingual.other_language(detect_language(question))
+        if not any(target in self._workspace_languages(name) for name in workspaces):
+            return groups
+        translation = self.query_translator.translate(question, target, self.chat_model, cancel)
+        if translation is None:
+            return groups
+        log.info("event=query_translated target=%s", target)
+        found = self._search_pages_many(workspaces, translation, pages)
+        return crosslingual.merge_page_lists(groups, found, pages, target)
+
+    def _workspace_languages(self, name: str) -> frozenset[Language]:
+        ws = self._workspace(name)
+        with ws.lock:
+            if ws.languages is None:
+                ws.languages = crosslingual.document_languages(
+                    [c.text for c in ws.store.document_chunks(d.doc_id)[:crosslingual.LANGUAGE_SAMPLE_CHUNKS]]
+                    for d in ws.folder.documents()
+                )
+            return ws.languages
 
     def _search_pages_many(self, workspaces: Sequence[str], query: str, pages: int) -> list[list[Passage]]:
         if len(workspaces) == 1:
@@ -635,7 +676,8 @@ class Engine:
                     yield TokenDelta(answered.answer)
                     yield answered
                     return
-            groups = self._search_pages_many(request.workspaces, question, request.top_k)
+            groups = self._retrieve(request.workspaces, question, request.top_k,
+                                    translate=self.translate_queries, cancel=cancel)
         except WenkuError as error:
             yield AnswerFailed(str(error), type(error).__name__)
             return

@@ -31,9 +31,10 @@ from typing import Any
 
 from core import prompts
 from core.cancel import CancelToken
+from core.crosslingual import QueryTranslator
 from core.datatypes import AnswerDone, AnswerFailed, AskRequest, SearchRequest
 from core.errors import UserError
-from core.fileio import sha256_file
+from core.fileio import sha256_file, write_json_atomic
 
 KIT_WORKSPACE = "kit"
 RETRIEVAL_DEPTH = 10
@@ -331,6 +332,10 @@ def run_eval(
     if cross_language:
         questions = cross_language_questions(engine, questions, engine.data_dir / "translations.json", say, cancel)
         retrieval_only = True
+    # The questions as the engine translates them for search (cached here: the first run pays).
+    query_translations = engine.data_dir / "query-translations.json"
+    if query_translations.is_file():
+        engine.query_translator = QueryTranslator(json.loads(query_translations.read_text(encoding="utf-8")))
     results: list[QuestionResult] = []
     for number, question in enumerate(questions, 1):
         if cancel.cancelled:
@@ -338,9 +343,11 @@ def run_eval(
         results.append(_evaluate_one(engine, question, retrieval_only, top_k, cancel))
         if number % 25 == 0 or number == len(questions):
             say(f"{number}/{len(questions)} questions")
+            write_json_atomic(query_translations, engine.query_translator.export())
     scores = group_scores(results, questions)
     return {
         "search_mode": getattr(engine, "search_mode", None),
+        "translate_queries": getattr(engine, "translate_queries", None),
         "floor_calibration": {lang: calibrate_floor([r for r in results if r.lang == lang]) for lang in ("en", "zh")},
         "kit": str(kit),
         "retrieval_only": retrieval_only,
@@ -354,7 +361,8 @@ def run_eval(
 def _evaluate_one(engine: Any, question: Question, retrieval_only: bool, top_k: int, cancel: CancelToken) -> QuestionResult:
     result = QuestionResult(question.id, question.lang, question.kind, question.answerable)
     started = time.perf_counter()
-    passages = engine.search(SearchRequest(KIT_WORKSPACE, question.text, top_k=RETRIEVAL_DEPTH))
+    passages = engine.search(SearchRequest(KIT_WORKSPACE, question.text, top_k=RETRIEVAL_DEPTH,
+                                           translate=engine.translate_queries), cancel=cancel)
     result.search_s = time.perf_counter() - started
     result.rank = next((i for i, p in enumerate(passages, 1) if (p.doc, p.page) in question.gold), None)
     result.top_similarity = max((p.similarity for p in passages), default=None)

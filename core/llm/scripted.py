@@ -3,7 +3,8 @@
 It picks the numbered passage sharing most words with the question and answers with that
 passage's first sentence and its marker ``[n]``, or refuses with the prompt's refusal sentence when
 no passage shares a word. Asked to condense a follow-up, it joins the last user question and the
-follow-up. Deterministic and instant; never used outside tests unless asked for.
+follow-up. Asked to translate a question, it replies nothing (it cannot). Deterministic and
+instant; never used outside tests unless asked for.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class ScriptedChatModel:
             previous = re.findall(r"^(?:User: |用户：)(.*)$", prompt, re.M)
             yield f"{previous[-1] if previous else ''} {follow_up.group(1)}".strip()
             return
+        if prompt.startswith(("Translate the following question", "把下面的问题翻译")):
+            return  # it cannot translate: the engine then searches with the question alone
         summary = self._summary(prompt)
         if summary is not None:
             yield summary

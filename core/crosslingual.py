@@ -1,0 +1,115 @@
+"""Questions in one language about documents in the other: search with a translation too.
+
+The multilingual embedding model places a Chinese question and the English passage that answers
+it closer than unrelated text, but not as close as same-language text on the same topic, and BM25
+cannot match across scripts at all. Measured on the dev kit with machine-translated questions
+(session 1, `wenku eval --cross-language`): recall@5 0.24 for English questions about Chinese
+pages and 0.07 for the reverse. So when a workspace holds documents in the other language, the
+question is also translated by the chat model (a short prompt, cached) and searched as such; the
+two page lists are merged by similarity, each page scored against the query in its own language
+(see :func:`merge_page_lists`). Measured again: README "Quality".
+
+Which languages a workspace holds is read once per open workspace from the first chunks of each
+document (no manifest change, so older workspaces get it too) and forgotten when documents change.
+Any thread; :class:`QueryTranslator` serialises itself.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+
+from core import prompts
+from core.cancel import CancelToken
+from core.datatypes import Language, Passage
+from core.lang import detect_language
+from core.llm import ChatMessage, ChatModel
+
+#: Chunks read per document to decide its language (its opening pages).
+LANGUAGE_SAMPLE_CHUNKS = 12
+#: A translated question is a line; more tokens than this means the model is rambling.
+TRANSLATION_TOKENS = 96
+#: Translations kept in memory (a conversation asks a handful; the eval a few hundred).
+CACHE_SIZE = 1024
+
+
+def other_language(language: Language) -> Language:
+    return "en" if language == "zh" else "zh"
+
+
+def document_languages(chunk_texts: Iterable[Sequence[str]]) -> frozenset[Language]:
+    """The languages of documents given as their chunk texts in reading order (one per document)."""
+    found: set[Language] = set()
+    for texts in chunk_texts:
+        sample = "\n".join(texts[:LANGUAGE_SAMPLE_CHUNKS])
+        if sample.strip():
+            found.add(detect_language(sample))
+    return frozenset(found)
+
+
+def _first_line(text: str) -> str:
+    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    for prefix in ("English question:", "Question:", "问题：", "中文问题：", "翻译："):
+        line = line.removeprefix(prefix).strip()
+    return line.strip("\"'“”「」 ")
+
+
+class QueryTranslator:
+    """Translates questions with the chat model, remembering the last :data:`CACHE_SIZE`.
+
+    ``cached`` may be pre-filled (the eval keeps translations across runs). A translation that
+    comes back empty, or in the wrong language, is None: search then uses the question alone.
+    """
+
+    def __init__(self, cached: dict[str, str] | None = None) -> None:
+        self._cache: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._lock = threading.Lock()
+        for key, value in (cached or {}).items():
+            target, _, question = key.partition("\t")
+            self._cache[(target, question)] = value
+
+    def export(self) -> dict[str, str]:
+        """The cache as plain JSON-able data (``"<target>\\t<question>"`` → translation)."""
+        with self._lock:
+            return {f"{target}\t{question}": text for (target, question), text in self._cache.items()}
+
+    def translate(self, question: str, target: Language, model: Callable[[], ChatModel],
+                  cancel: CancelToken) -> str | None:
+        key = (target, question)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key] or None
+        prompt = prompts.template(target, "translate").format(text=question)
+        reply = "".join(model().stream([ChatMessage("user", prompt)], max_tokens=TRANSLATION_TOKENS, cancel=cancel))
+        text = _first_line(reply)
+        usable = text if len(text) >= 2 and detect_language(text) == target else ""
+        if cancel.cancelled:
+            return usable or None
+        with self._lock:
+            self._cache[key] = usable
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return usable or None
+
+
+def merge_page_lists(original: Sequence[list[Passage]], translated: Sequence[list[Passage]],
+                     pages: int, translated_language: Language) -> list[list[Passage]]:
+    """The ``pages`` best pages of two searches (the question, its translation), best first.
+
+    From the translation's search only pages in its language are taken (the others the question
+    found itself). Each page is ranked by the similarity of its best chunk to the query that found
+    it: the question for same-language pages, the translation for the others, so both are compared
+    on the same-language scale. A page found by both keeps its better entry.
+    """
+    wanted = [group for group in translated if group and detect_language(group[0].text) == translated_language]
+    best: dict[tuple[str, str, int], list[Passage]] = {}
+    for group in [*original, *wanted]:
+        if not group:
+            continue
+        head = group[0]
+        key = (head.workspace, head.doc_id, head.page)
+        if key not in best or head.similarity > best[key][0].similarity:
+            best[key] = group
+    return sorted(best.values(), key=lambda group: group[0].similarity, reverse=True)[:pages]
