@@ -123,15 +123,19 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     async def invalid(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)
-        details = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}"
-                            for e in jsonable_encoder(error.errors()))
-        return _error_response(400, "InvalidRequest", details or "invalid request")
+        problems = jsonable_encoder(error.errors())
+        details = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in problems)
+        kind = problems[0].get("type") if problems else None
+        return _error_response(400, kind if kind in s.NAMED_VALIDATION_ERRORS else "InvalidRequest",
+                               details or "invalid request")
 
     async def http_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, StarletteHTTPException)
         response = _error_response(error.status_code, _reason(error.status_code), str(error.detail))
         for key, value in (error.headers or {}).items():
             response.headers[key] = value
+        if error.status_code == 405:  # every method of the path, not only those of the first route found
+            response.headers["Allow"] = ", ".join(_methods(app, request.scope))
         return response
 
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
@@ -143,6 +147,16 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)
+
+
+def _methods(app: FastAPI, scope: Scope) -> list[str]:
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in app.router.routes:
+        if route.matches({**scope, "method": "GET"})[0] != Match.NONE or route.matches(scope)[0] != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods - {"HEAD"})
 
 
 def _reason(status: int) -> str:

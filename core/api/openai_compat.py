@@ -15,15 +15,15 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from core.api import schemas as s
 from core.api.errors import ApiProblem, status_for_kind
-from core.api.routes import STREAM_DOC, Svc, check_workspaces, error_responses, final_answer, workspace_info
+from core.api.routes import Svc, check_workspaces, error_responses, event_stream, final_answer, workspace_info
 from core.api.streaming import answer_events, cancel_on_disconnect, sse_data
 from core.cancel import CancelToken
 from core.datatypes import AnswerDone, AnswerFailed, AskRequest, TokenDelta, Turn
@@ -39,13 +39,14 @@ def list_models(svc: Svc) -> s.ModelList:
 
 
 @router.get("/models/{model}", operation_id="getModel", responses=error_responses(404, 409))
-def get_model(model: str, svc: Svc) -> s.ModelCard:
+def get_model(model: Annotated[str, Path(json_schema_extra={"pattern": s.NAME_PATTERN}), s.check_workspace_name],
+              svc: Svc) -> s.ModelCard:
     info = workspace_info(svc, model)
     return s.ModelCard(id=info.name, created=_epoch(info.created))
 
 
 @router.post("/chat/completions", operation_id="createChatCompletion", response_model=s.ChatCompletion,
-             responses={**error_responses(404, 409, 503), 200: {"content": STREAM_DOC, "description": (
+             responses={**error_responses(404, 409, 503), 200: {"content": event_stream("message"), "description": (
                  "a chat.completion, or with `stream: true` chat.completion.chunk events ending in `data: [DONE]`")}})
 async def chat_completions(body: s.ChatCompletionRequest, request: Request, svc: Svc) -> Any:
     ask = ask_request(body)
@@ -69,8 +70,10 @@ async def chat_completions(body: s.ChatCompletionRequest, request: Request, svc:
 def ask_request(body: s.ChatCompletionRequest) -> AskRequest:
     """The engine request for a chat: the last user message, earlier pairs as history."""
     conversation = [m for m in body.messages if m.role in ("user", "assistant")]
-    if not conversation or conversation[-1].role != "user" or not conversation[-1].text().strip():
-        raise ApiProblem(400, "InvalidRequest", "the last message must be the user's question (role 'user', text)")
+    while conversation and not (conversation[-1].role == "user" and conversation[-1].text().strip()):
+        conversation.pop()  # the question is the last user message with text
+    if not conversation:
+        raise ApiProblem(400, "InvalidRequest", "no question: give a user message with text")
     question = conversation[-1].text().strip()
     if len(question) > s.MAX_QUESTION:
         raise ApiProblem(400, "InvalidRequest", f"the question is longer than {s.MAX_QUESTION} characters")

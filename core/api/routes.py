@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path as FsPath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
@@ -42,8 +41,6 @@ from core.workspace import validate_name
 
 log = logging.getLogger(__name__)
 
-_FILE_NAME_FORBIDDEN = re.compile(r'[\\/\x00-\x1f\x7f]')
-
 
 @dataclass
 class Services:
@@ -52,7 +49,7 @@ class Services:
     engine: Engine
     jobs: ImportJobs
     options: ServeOptions
-    uploads: Path
+    uploads: FsPath
 
 
 def services(request: Request) -> Services:
@@ -61,6 +58,11 @@ def services(request: Request) -> Services:
 
 
 Svc = Annotated[Services, Depends(services)]
+#: A workspace name in the URL, checked as the schema's pattern says (400 otherwise).
+Name = Annotated[str, Path(json_schema_extra={"pattern": s.NAME_PATTERN}, description="a workspace name"),
+                 s.check_workspace_name]
+FileName = Annotated[str, Query(json_schema_extra={"pattern": s.FILE_NAME_PATTERN},
+                                description="the file's name, e.g. report.pdf"), s.check_file_name]
 
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -69,9 +71,12 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 router = APIRouter(prefix="/api", responses=error_responses(400))
 
-STREAM_DOC = {"text/event-stream": {"schema": {"type": "string"}, "example": (
-    'event: sources\ndata: {"passages": [...]}\n\nevent: token\ndata: {"text": "The mirror is "}\n\n'
-    'event: done\ndata: {"answer": "The mirror is 2.4 m wide [1].", "citations": [...], ...}\n\n')}}
+def event_stream(*events: str) -> dict[str, Any]:
+    """An event-stream response: each event has a name (one of ``events``) and data (JSON, or
+    ``[DONE]`` at the end of an OpenAI stream)."""
+    return {"text/event-stream": {"schema": {"type": "object", "required": ["data"], "properties": {
+        "event": {"type": "string", "enum": list(events)}, "data": {"type": "string"}}}}}
+
 
 
 # --- workspaces --------------------------------------------------------------------------------
@@ -89,13 +94,13 @@ def create_workspace(body: s.WorkspaceCreate, svc: Svc) -> s.Workspace:
 
 
 @router.get("/workspaces/{name}", operation_id="getWorkspace", tags=["workspaces"], responses=error_responses(404, 409))
-def get_workspace(name: str, svc: Svc) -> s.Workspace:
+def get_workspace(name: Name, svc: Svc) -> s.Workspace:
     return s.workspace_out(workspace_info(svc, name))
 
 
 @router.delete("/workspaces/{name}", status_code=204, operation_id="deleteWorkspace", tags=["workspaces"],
                responses=error_responses(404, 409))
-def delete_workspace(name: str, svc: Svc) -> Response:
+def delete_workspace(name: Name, svc: Svc) -> Response:
     """Delete a workspace and its index (never the files it was imported from)."""
     name = validate_name(name)
     busy = [j for j in svc.jobs.all() if j.workspace == name and j.state in ("queued", "running")]
@@ -109,7 +114,7 @@ def delete_workspace(name: str, svc: Svc) -> Response:
 
 @router.get("/workspaces/{name}/documents", operation_id="listDocuments", tags=["workspaces"],
             responses=error_responses(404, 409))
-def list_documents(name: str, svc: Svc) -> s.DocumentList:
+def list_documents(name: Name, svc: Svc) -> s.DocumentList:
     documents = svc.engine.documents(name)
     pending = svc.engine.index_status(name).pending_dense
     return s.DocumentList(workspace=validate_name(name), documents=[s.document_out(d) for d in documents],
@@ -118,7 +123,7 @@ def list_documents(name: str, svc: Svc) -> s.DocumentList:
 
 @router.delete("/workspaces/{name}/documents/{doc_id}", status_code=204, operation_id="deleteDocument",
                tags=["workspaces"], responses=error_responses(404, 409))
-def delete_document(name: str, doc_id: str, svc: Svc) -> Response:
+def delete_document(name: Name, doc_id: str, svc: Svc) -> Response:
     if doc_id not in {d.doc_id for d in svc.engine.documents(name)}:
         raise ApiProblem(404, "DocumentNotFound", f"no document {doc_id!r} in workspace {name!r}")
     svc.engine.remove_documents(name, [doc_id])
@@ -139,14 +144,11 @@ def workspace_info(svc: Services, name: str) -> WorkspaceInfo:
 
 @router.post("/workspaces/{name}/imports", status_code=202, operation_id="importPaths", tags=["import"],
              responses=error_responses(403, 404, 409))
-def import_paths(name: str, body: s.ImportRequest, svc: Svc) -> s.ImportJob:
+def import_paths(name: Name, body: s.ImportRequest, svc: Svc) -> s.ImportJob:
     """Import files and folders on the server's disk (absolute paths); poll the returned job."""
     svc.engine.documents(name)
     for raw in body.paths:
-        path = Path(raw)
-        if "\x00" in raw or not path.is_absolute():
-            raise ApiProblem(400, "InvalidPath", f"give absolute paths on the server, not {raw!r}")
-        if not path_allowed(svc.options, path):
+        if not path_allowed(svc.options, FsPath(raw)):
             raise ApiProblem(403, "PathNotAllowed", f"{raw} is outside the folders this server may import from "
                                                     "(wenku serve --import-root); upload the file instead")
     return s.job_out(svc.jobs.submit(validate_name(name), list(body.paths), prune=body.prune))
@@ -159,16 +161,12 @@ UPLOAD_BODY: dict[str, Any] = {"requestBody": {"required": True, "description": 
 @router.post("/workspaces/{name}/uploads", status_code=202, operation_id="uploadFile", tags=["import"],
              responses=error_responses(404, 409, 413), openapi_extra=UPLOAD_BODY)
 async def upload_file(
-    name: str, request: Request, svc: Svc,
-    filename: Annotated[str, Query(min_length=1, max_length=255, description="the file's name, e.g. report.pdf")],
-) -> s.ImportJob:
+    name: Name, filename: FileName, request: Request, svc: Svc) -> s.ImportJob:
     """Upload one file (the raw bytes as the body) and import it; poll the returned job.
 
     The file is kept in the data directory (``uploads/<workspace>/``) as the document's source; a
     later upload of the same name replaces it (and re-indexes it if its content changed).
     """
-    if _FILE_NAME_FORBIDDEN.search(filename) or filename.strip(". ") == "" or filename != filename.strip():
-        raise ApiProblem(400, "InvalidFileName", f"invalid file name {filename!r}: a plain name such as report.pdf")
     workspace = validate_name(name)
     await run_in_threadpool(svc.engine.documents, workspace)
     target_dir = svc.uploads / workspace
@@ -182,12 +180,13 @@ async def upload_file(
                 if size > svc.options.max_upload_bytes:
                     raise ApiProblem(413, "FileTooLarge", f"uploads are limited to {svc.options.max_upload_bytes} bytes")
                 out.write(chunk)
-        if size == 0:
-            raise ApiProblem(400, "EmptyFile", "the upload is empty: send the file's bytes as the request body")
+        if size == 0 and "content-type" not in request.headers:
+            raise ApiProblem(400, "MissingBody", "send the file's bytes as the request body "
+                                                 "(Content-Type: application/octet-stream)")
         target = target_dir / filename
         os.replace(temp, target)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        FsPath(temp).unlink(missing_ok=True)
         raise
     log.info("event=uploaded workspace=%s file=%s bytes=%d", workspace, filename, size)
     return s.job_out(svc.jobs.submit(workspace, [str(target)]))
@@ -220,7 +219,7 @@ def _job(svc: Services, job_id: str, *, cancel: bool) -> JobSnapshot:
 
 
 @router.post("/workspaces/{name}/search", operation_id="search", tags=["answers"], responses=error_responses(404, 409))
-def search(name: str, body: s.SearchBody, svc: Svc) -> s.SearchResult:
+def search(name: Name, body: s.SearchBody, svc: Svc) -> s.SearchResult:
     """The best passages for a query: one per page, with document, page and span."""
     passages = svc.engine.search(SearchRequest(name, body.query, body.top_k))
     return s.SearchResult(workspace=validate_name(name), query=body.query,
@@ -229,10 +228,10 @@ def search(name: str, body: s.SearchBody, svc: Svc) -> s.SearchResult:
 
 
 @router.post("/workspaces/{name}/ask", operation_id="ask", tags=["answers"], response_model=s.Answer,
-             responses={**error_responses(404, 409, 503), 200: {"content": STREAM_DOC, "description": (
+             responses={**error_responses(404, 409, 503), 200: {"content": event_stream("sources", "token", "done", "failed"), "description": (
                  "the answer as JSON, or with `stream: true` Server-Sent Events: `sources` (passages), "
                  "`token` (text), then `done` (the answer, as the JSON body) or `failed` (an error)")}})
-async def ask(name: str, body: s.AskBody, request: Request, svc: Svc) -> Any:
+async def ask(name: Name, body: s.AskBody, request: Request, svc: Svc) -> Any:
     """Answer a question from the workspace's documents, with citations [n] → document, page, span."""
     ask_request = AskRequest(name, body.question, top_k=body.top_k, language=body.language,
                              history=tuple(Turn(t.question, t.answer) for t in body.history), also=tuple(body.also))

@@ -8,10 +8,13 @@ extension field (``citations``: ``document``, ``page``, ``span``, ``workspace``)
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import asdict
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from core.api.errors import status_for_kind
 from core.api.jobs import JobSnapshot
@@ -24,9 +27,78 @@ from core.datatypes import (
     Passage,
     WorkspaceInfo,
 )
+from core.errors import InvalidWorkspaceName
+from core.workspace import validate_name
 
 MAX_TOP_K = 50
 MAX_QUESTION = 4000
+
+# --- names and paths: the rules the server enforces, stated in the schema as patterns ----------
+
+_FORBIDDEN = r'\\/:*?"<>|\x00-\x1f\x7f'
+#: A workspace name (core.workspace.validate_name), without spaces around it: 1-64 characters, no
+#: path separators, colons, control characters or \ * ? " < > |, not starting with '.', no '..'.
+NAME_PATTERN = rf"^(?!\.)(?!.*\.\.)[^\s{_FORBIDDEN}](?:[^{_FORBIDDEN}]{{0,62}}[^\s{_FORBIDDEN}])?$"
+#: An uploaded file's name: at most 63 characters (255 bytes of UTF-8, any file system), none of
+#: the characters Windows forbids, not starting with '.' or a space, not ending with one.
+FILE_NAME_PATTERN = rf"^[^\s.{_FORBIDDEN}](?:[^{_FORBIDDEN}]{{0,61}}[^\s.{_FORBIDDEN}])?$"
+#: An absolute path on the server's platform.
+ABSOLUTE_PATH_PATTERN = r"^(?:[A-Za-z]:[\\/]|\\\\)[^\x00]*$" if os.name == "nt" else r"^/[^\x00]*$"
+
+
+_NAME = re.compile(NAME_PATTERN)
+_FILE_NAME = re.compile(FILE_NAME_PATTERN)
+_ABSOLUTE = re.compile(ABSOLUTE_PATH_PATTERN)
+
+
+def _invalid(kind: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(kind, "{message}", {"message": message})  # the text is data, not a template
+
+
+def _workspace_name(value: str) -> str:
+    if _NAME.fullmatch(value):
+        return value
+    try:
+        validate_name(value)
+    except InvalidWorkspaceName as error:
+        raise _invalid("InvalidWorkspaceName", str(error)) from None
+    raise _invalid("InvalidWorkspaceName", f"invalid workspace name {value!r}: no spaces at its start or end")
+
+
+def _file_name(value: str) -> str:
+    if not _FILE_NAME.fullmatch(value):
+        raise _invalid("InvalidFileName", f"invalid file name {value!r}: a plain name such as report.pdf "
+                                  "(at most 63 characters, no path, no \\ / : * ? \" < > |, not starting with '.')")
+    return value
+
+
+def _absolute_path(value: str) -> str:
+    if not _ABSOLUTE.fullmatch(value):
+        raise _invalid("InvalidPath", f"give an absolute path on the server, not {value!r}")
+    return value
+
+
+#: Validation error types that name what was wrong (the error body's ``type``); others are ``InvalidRequest``.
+NAMED_VALIDATION_ERRORS = frozenset({"InvalidWorkspaceName", "InvalidFileName", "InvalidPath"})
+
+
+#: Validators enforcing the patterns (pydantic's own regex engine has no look-ahead, so the
+#: pattern goes into the schema as is and the check is done here with Python's).
+check_workspace_name = AfterValidator(_workspace_name)
+check_file_name = AfterValidator(_file_name)
+WorkspaceName = Annotated[str, Field(json_schema_extra={"pattern": NAME_PATTERN}), check_workspace_name]
+AbsolutePath = Annotated[str, Field(json_schema_extra={"pattern": ABSOLUTE_PATH_PATTERN}), AfterValidator(_absolute_path)]
+#: Request bodies: JSON types as declared (no "5" for 5, no 0 for false).
+STRICT = ConfigDict(strict=True)
+
+
+def _json_integer(value: object) -> object:
+    """JSON Schema counts 5.0 as an integer; strict pydantic would not."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+TopK = Annotated[int, Field(ge=1, le=MAX_TOP_K, description="passages to use"), BeforeValidator(_json_integer)]
+
 
 # --- errors ------------------------------------------------------------------------------------
 
@@ -64,7 +136,8 @@ class WorkspaceList(BaseModel):
 
 
 class WorkspaceCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    model_config = STRICT
+    name: WorkspaceName
     mask_pii: bool = False
 
 
@@ -93,7 +166,8 @@ class DocumentList(BaseModel):
 class ImportRequest(BaseModel):
     """Files and folders on the server's disk, imported recursively (absolute paths)."""
 
-    paths: list[str] = Field(min_length=1, max_length=1000)
+    model_config = STRICT
+    paths: list[AbsolutePath] = Field(min_length=1, max_length=1000)
     prune: bool = Field(False, description="remove documents imported from under these folders whose file is gone")
 
 
@@ -166,8 +240,9 @@ class PassageOut(BaseModel):
 
 
 class SearchBody(BaseModel):
+    model_config = STRICT
     query: str = Field(min_length=1, max_length=MAX_QUESTION)
-    top_k: int = Field(5, ge=1, le=MAX_TOP_K)
+    top_k: TopK = 5
 
 
 class SearchResult(BaseModel):
@@ -178,16 +253,18 @@ class SearchResult(BaseModel):
 
 
 class Turn(BaseModel):
+    model_config = STRICT
     question: str = Field(max_length=MAX_QUESTION)
     answer: str = Field(max_length=4 * MAX_QUESTION)
 
 
 class AskBody(BaseModel):
+    model_config = STRICT
     question: str = Field(min_length=1, max_length=MAX_QUESTION)
-    top_k: int = Field(5, ge=1, le=MAX_TOP_K)
+    top_k: TopK = 5
     language: Literal["zh", "en"] | None = Field(None, description="answer language (default: the question's)")
     history: list[Turn] = Field(default_factory=list, max_length=50, description="earlier turns, oldest first")
-    also: list[str] = Field(default_factory=list, max_length=10, description="more workspaces to search")
+    also: list[WorkspaceName] = Field(default_factory=list, max_length=10, description="more workspaces to search")
     stream: bool = Field(False, description="answer as Server-Sent Events (sources, token…, done | failed)")
 
 
@@ -238,31 +315,40 @@ class TokenEvent(BaseModel):
 
 
 class ContentPart(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
     type: str
-    text: str | None = None
+    text: str | None = Field(None, max_length=MAX_QUESTION // 4)
 
 
 class ChatMessageIn(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[ContentPart] | None = None
+    content: (Annotated[str, Field(max_length=MAX_QUESTION)] | Annotated[list[ContentPart], Field(max_length=4)]
+              | None) = Field(None, description=f"text (at most {MAX_QUESTION} characters), or up to 4 parts")
 
     def text(self) -> str:
         if isinstance(self.content, list):
-            return "".join(part.text or "" for part in self.content if part.type == "text")
+            return "".join(part.text or "" for part in self.content[:4] if part.type == "text")
         return self.content or ""
+
+
+#: What makes a conversation answerable: some user message with text (the last one is the question).
+_HAS_QUESTION: dict[str, Any] = {"contains": {"type": "object", "required": ["role", "content"], "properties": {
+    "role": {"const": "user"}, "content": {"type": "string", "pattern": r"\S"}}}}
 
 
 class ChatCompletionRequest(BaseModel):
     """OpenAI's request shape. ``model`` names the workspace; sampling options are accepted and
-    ignored (Wenku answers greedily from the passages). ``top_k`` and ``language`` are extensions."""
+    ignored (Wenku answers greedily from the passages). ``top_k`` and ``language`` are extensions.
 
-    model_config = ConfigDict(extra="allow")
-    model: str = Field(min_length=1, max_length=200)
-    messages: list[ChatMessageIn] = Field(min_length=1, max_length=100)
+    The question is the last user message with text; the user/assistant pairs before it are the
+    conversation history; system, developer and tool messages are not used."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    model: WorkspaceName
+    messages: list[ChatMessageIn] = Field(min_length=1, max_length=100, json_schema_extra=_HAS_QUESTION)
     stream: bool = False
-    top_k: int = Field(5, ge=1, le=MAX_TOP_K)
+    top_k: TopK = 5
     language: Literal["zh", "en"] | None = None
 
 

@@ -8,7 +8,9 @@ loop; the engine's blocking calls run on worker threads (see :mod:`core.api.rout
 from __future__ import annotations
 
 import logging
+import signal
 import socket
+import threading
 from typing import TYPE_CHECKING, TextIO
 
 from core.api.security import ServeOptions, checked
@@ -35,6 +37,10 @@ def bind(options: ServeOptions) -> socket.socket:
     return sock
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def url_of(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
@@ -58,9 +64,17 @@ def serve(engine: Engine, options: ServeOptions, out: TextIO) -> int:
               f"server-side imports from: {roots}). Ctrl+C stops it.\n")
     out.flush()
     log.info("event=serve_started url=%s token=%s", url, options.token is not None)
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal to the handler
+    # it found: Ctrl+C's KeyboardInterrupt, and ours for SIGTERM, so the engine is closed either way.
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if main else None
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
     finally:
         sock.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     log.info("event=serve_stopped")
     return 0
