@@ -126,6 +126,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         problems = jsonable_encoder(error.errors())
         details = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in problems)
         kind = problems[0].get("type") if problems else None
+        content_type = request.headers.get("content-type", "")
+        if content_type and "json" not in content_type and any(list(e.get("loc", ()))[:1] == ["body"] for e in problems):
+            details += f" (the body must be JSON, sent with Content-Type: application/json, not {content_type})"
         return _error_response(400, kind if kind in s.NAMED_VALIDATION_ERRORS else "InvalidRequest",
                                details or "invalid request")
 

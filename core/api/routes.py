@@ -90,7 +90,8 @@ def list_workspaces(svc: Svc) -> s.WorkspaceList:
 @router.post("/workspaces", status_code=201, operation_id="createWorkspace", tags=["workspaces"],
              responses=error_responses(409))
 def create_workspace(body: s.WorkspaceCreate, svc: Svc) -> s.Workspace:
-    return s.workspace_out(svc.engine.create_workspace(body.name, mask_pii=body.mask_pii))
+    created = svc.engine.create_workspace(body.name, mask_pii=body.mask_pii)
+    return s.workspace_out(workspace_info(svc, created.name))
 
 
 @router.get("/workspaces/{name}", operation_id="getWorkspace", tags=["workspaces"], responses=error_responses(404, 409))

@@ -179,9 +179,15 @@ def test_workspaces_create_list_get_delete(api: httpx.Client) -> None:
     assert api.get("/health").json()["status"] == "ok"
     created = api.post("/api/workspaces", json={"name": "papers", "mask_pii": True})
     assert created.status_code == 201 and created.json()["name"] == "papers" and created.json()["mask_pii"]
+    assert created.json()["created"] and created.json()["embedding_model"] == "test/hashing-256"
+    form = api.post("/api/workspaces", content=b"name=x", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert form.status_code == 400 and "Content-Type: application/json" in form.json()["error"]["message"]
     assert api.post("/api/workspaces", json={"name": "papers"}).status_code == 409
-    bad = api.post("/api/workspaces", json={"name": "../evil"})
-    assert bad.status_code == 400 and bad.json()["error"]["type"] == "InvalidWorkspaceName"
+    for name in ("../evil", " padded", "a:b", "x" * 65):
+        bad = api.post("/api/workspaces", json={"name": name})
+        assert bad.status_code == 400 and bad.json()["error"]["type"] == "InvalidWorkspaceName", bad.text
+    assert api.get("/api/workspaces/..").status_code in (400, 404)
+    assert api.post("/api/workspaces", json={"name": "p2", "mask_pii": 1}).status_code == 400  # JSON types as declared
     assert api.post("/api/workspaces", json={}).json()["error"] == {
         "message": "body.name: Field required", "type": "InvalidRequest", "code": 400}
     assert [w["name"] for w in api.get("/api/workspaces").json()["workspaces"]] == ["papers"]
