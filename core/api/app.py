@@ -28,6 +28,7 @@ from core.api import schemas as s
 from core.api.errors import ApiProblem, status_for
 from core.api.jobs import ImportJobs
 from core.api.security import ServeOptions, host_allowed, origin_allowed, token_matches
+from core.api.streaming import wait_for_answers
 from core.engine import Engine
 from core.errors import WenkuError
 
@@ -44,6 +45,9 @@ def create_app(engine: Engine, options: ServeOptions | None = None, *, uploads: 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         app.state.wenku.jobs.shutdown()  # cancel imports, wait for the running one to stop
+        left = wait_for_answers(30)  # cancelled as their connections closed; the engine closes next
+        if left:
+            log.warning("event=answers_still_running count=%d", left)
 
     app = FastAPI(title="Wenku local API", version=_version(), lifespan=lifespan, openapi_url=None, docs_url=None,
                   redoc_url=None, description=(

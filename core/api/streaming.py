@@ -30,6 +30,25 @@ log = logging.getLogger(__name__)
 _END = object()
 
 
+#: Answer threads still running (any event loop); the server waits for them before the engine closes.
+_RUNNING: set[threading.Thread] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+def wait_for_answers(timeout: float) -> int:
+    """Wait up to ``timeout`` seconds for running answers to end (they were cancelled when their
+    clients went away); returns how many are still running."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    with _RUNNING_LOCK:
+        threads = list(_RUNNING)
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    with _RUNNING_LOCK:
+        return len(_RUNNING)
+
+
 async def answer_events(engine: Engine, request: AskRequest, cancel: CancelToken) -> AsyncIterator[AnswerEvent]:
     """The events of ``engine.ask`` as they come; leaving early (or being cancelled) cancels the answer."""
     loop = asyncio.get_running_loop()
@@ -50,8 +69,13 @@ async def answer_events(engine: Engine, request: AskRequest, cancel: CancelToken
             put(AnswerFailed(f"answering failed ({error})", type(error).__name__))
         finally:
             put(_END)
+            with _RUNNING_LOCK:
+                _RUNNING.discard(threading.current_thread())
 
-    threading.Thread(target=work, name="wenku-answer", daemon=True).start()
+    thread = threading.Thread(target=work, name="wenku-answer", daemon=True)
+    with _RUNNING_LOCK:
+        _RUNNING.add(thread)
+    thread.start()
     try:
         while True:
             item = await queue.get()
