@@ -120,6 +120,19 @@ def build_parser() -> argparse.ArgumentParser:
                        help="show the GPU llama.cpp can use and how many layers would be offloaded (loads nothing)")
     p.add_argument("--model", type=Path, default=None, help="a GGUF file (default: the installed default chat model)")
     p.add_argument("--context", type=int, default=None, help="context size in tokens (default: 4096)")
+    p = sub.add_parser("serve", help="serve the local HTTP API (OpenAI-compatible chat included) until Ctrl+C")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: 127.0.0.1, this machine only; any other needs a token)")
+    p.add_argument("--port", type=int, default=8765, help="port (default: 8765; 0: any free port)")
+    p.add_argument("--token-file", type=Path, default=None,
+                   help="file whose first line is the API token (default: $WENKU_API_TOKEN); clients send "
+                        "'Authorization: Bearer <token>'")
+    p.add_argument("--import-root", action="append", type=Path, default=None, metavar="DIR",
+                   help="server-side imports only from under this folder (repeatable; default: any path on "
+                        "127.0.0.1, none on other addresses)")
+    p.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                   help="let web pages from this origin call the API (repeatable; default: none)")
+    p.add_argument("--no-ocr", action="store_true", help="do not OCR pages or images without text")
     p = sub.add_parser("eval", parents=[common], help="score retrieval, answers, citations and refusals on a kit")
     p.add_argument("kit", type=Path, help="a kit folder with docs/ and questions.jsonl")
     p.add_argument("--retrieval-only", action="store_true", help="score retrieval only (no chat model)")
@@ -312,6 +325,8 @@ def _dispatch(args: argparse.Namespace, data_dir: Path, out: TextIO, err: TextIO
         return _models(args, data_dir, out, err)
     if args.command == "device":
         return _device(args, data_dir, out)
+    if args.command == "serve":
+        return _serve(args, data_dir, out)
     from core.engine import Engine
 
     cancel = CancelToken()
@@ -328,6 +343,28 @@ def _dispatch(args: argparse.Namespace, data_dir: Path, out: TextIO, err: TextIO
         engine.close()
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
+
+
+def _serve(args: argparse.Namespace, data_dir: Path, out: TextIO) -> int:
+    """Check the address and token first (no engine, no web framework loaded), then serve."""
+    from core.api.security import ServeOptions, checked, read_token
+
+    options = checked(ServeOptions(
+        host=args.host, port=args.port, token=read_token(args.token_file),
+        import_roots=None if args.import_root is None else tuple(args.import_root),
+        allowed_origins=tuple(args.allow_origin),
+    ))
+    from core.api.server import serve
+    from core.engine import Engine
+
+    engine = Engine.create(data_dir, threads=args.threads, gpu_layers=args.gpu_layers, ocr=not args.no_ocr,
+                           embedder=args.embedding_model)
+    if args.search_mode:
+        engine.search_mode = args.search_mode
+    try:
+        return serve(engine, options, out)
+    finally:
+        engine.close()
 
 
 def _eval_cache_dir(args: argparse.Namespace, data_dir: Path) -> Path:

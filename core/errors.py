@@ -113,3 +113,11 @@ class StoreError(WenkuError):
 
 class DiskFull(StoreError, UserError):
     """The disk holding the data directory ran out of space."""
+
+
+# --- the local API (``wenku serve``) ----------------------------------------------------------
+
+
+class ServeError(UserError):
+    """``wenku serve`` cannot start as asked: an address off this machine without a token, an
+    unreadable token file, a port already in use."""

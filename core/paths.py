@@ -34,6 +34,12 @@ def workspaces_dir(root: Path) -> Path:
     return root / "workspaces"
 
 
+def uploads_dir(root: Path) -> Path:
+    """Files uploaded through the local API (``wenku serve``), one folder per workspace: the
+    documents' source files, kept so a re-upload is recognised and the source can be shown."""
+    return root / "uploads"
+
+
 def models_dir(root: Path) -> Path:
     """Where assembled/imported model files live. ``WENKU_MODELS`` overrides it.
 
