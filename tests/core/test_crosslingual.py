@@ -113,12 +113,19 @@ def _page(doc: str, page: int, text: str, similarity: float) -> list[Passage]:
     return [Passage("id-" + doc, doc, page, Span(0, len(text)), text, similarity, similarity=similarity)]
 
 
-def test_merge_ranks_pages_by_the_similarity_to_their_own_query() -> None:
-    original = [_page("zh.pdf", 1, "合作社成立于二零零九年", 0.86), _page("zh.pdf", 2, "采茶节在春季", 0.84)]
-    translated = [_page("en.pdf", 1, "The ferry leaves at 06:45", 0.91), _page("zh.pdf", 3, "渡轮", 0.95),
+def test_merge_keeps_each_ranking_and_interleaves_by_similarity_above_the_language_level() -> None:
+    original = [_page("zh.pdf", 1, "合作社成立于二零零九年", 0.93), _page("zh.pdf", 2, "采茶节在春季", 0.90),
+                _page("zh.pdf", 4, "茶园", 0.91)]
+    translated = [_page("en.pdf", 1, "The ferry leaves at 06:45", 0.90), _page("zh.pdf", 3, "渡轮", 0.99),
                   _page("en.pdf", 2, "Storms close the road", 0.80)]
-    merged = crosslingual.merge_page_lists(original, translated, 3, "en")
-    assert [(g[0].doc, g[0].page) for g in merged] == [("en.pdf", 1), ("zh.pdf", 1), ("zh.pdf", 2)]
+    level = {"zh": 0.91, "en": 0.89}
+    merged = crosslingual.merge_page_lists(original, translated, 4, "en", level)
+    # en.pdf 1 is 0.01 above its level; zh.pdf 1 is 0.02 above, zh.pdf 2 0.01 below; the
+    # translation's Chinese hit is not taken; zh.pdf 4 stays after zh.pdf 2 (the fused order).
+    assert [(g[0].doc, g[0].page) for g in merged] == [("zh.pdf", 1), ("en.pdf", 1), ("zh.pdf", 2), ("zh.pdf", 4)]
+    # Without levels the raw similarities decide (a tie keeps the question's own page first).
+    assert [(g[0].doc, g[0].page) for g in crosslingual.merge_page_lists(original, translated, 4, "en")] == [
+        ("zh.pdf", 1), ("zh.pdf", 2), ("zh.pdf", 4), ("en.pdf", 1)]
 
 
 def test_document_languages() -> None:
