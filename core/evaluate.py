@@ -341,6 +341,8 @@ def run_eval(
     scores = group_scores(results, questions)
     return {
         "search_mode": getattr(engine, "search_mode", None),
+        # where the answers were generated (a server's endpoint and model, or the local device)
+        "chat_model": engine.device_report() if not retrieval_only and hasattr(engine, "device_report") else None,
         "floor_calibration": {lang: calibrate_floor([r for r in results if r.lang == lang]) for lang in ("en", "zh")},
         "kit": str(kit),
         "retrieval_only": retrieval_only,
