@@ -297,7 +297,7 @@ class OpenAICompatModel:
         path = f"{self._base_path}/models"
         status, data = self._request_json("GET", path)
         if status >= 400:
-            raise self._status_error(status, data, path)
+            raise self._status_error(status, data, path, list_models=False)
         entries = data.get("data") if isinstance(data, dict) else None
         if not isinstance(entries, list):
             raise ChatServerBadResponse(
@@ -424,7 +424,7 @@ class OpenAICompatModel:
             raise watchdog.timeout_error(url) or ChatServerBadResponse(
                 f"the chat server at {url} ended the stream before the answer was finished")
 
-    def _status_error(self, status: int, data: Any, path: str) -> ChatServerError:
+    def _status_error(self, status: int, data: Any, path: str, *, list_models: bool = True) -> ChatServerError:
         url = self._url(path)
         detail = _error_detail(data)
         said = f" (HTTP {status}{': ' + detail if detail else ''})"
@@ -435,7 +435,7 @@ class OpenAICompatModel:
         if status == 404:
             listed = ""
             try:
-                names = self._listed if self._listed is not None else self._list_models()
+                names = self._listed if self._listed is not None or not list_models else self._list_models()
                 listed = f"; it offers: {', '.join(names[:10])}" if names else ""
             except ChatServerError:
                 pass
