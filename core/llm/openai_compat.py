@@ -13,8 +13,9 @@ server is still reading the prompt. Keep-alive comments (``: ping``) do not coun
 * :class:`core.llm.OpeningProbe`: the request asks for ``logprobs``/``top_logprobs`` of the
   answer's tokens; the first token's top alternatives fill the probe (the summed probability of
   the alternatives that are a prefix of an opening). A server that returns none leaves it
-  ``None``; one that rejects the fields (HTTP 400/422/500 naming ``logprobs``) is asked again
-  without them, and never again with them.
+  ``None``; one that rejects the fields (HTTP 400/422/500 naming ``logprobs``, or a stream that
+  breaks before the first answer token, as llama_cpp.server without ``logits_all`` does) is asked
+  again without them, and never again with them.
 * :meth:`OpenAICompatModel.count_tokens`: the server's tokenizer when it has one
   (``/extras/tokenize`` of llama_cpp.server, ``/tokenize`` of llama.cpp's server and of vLLM),
   else :func:`estimate_tokens`, a conservative estimate (see there).
@@ -362,6 +363,7 @@ class OpenAICompatModel:
         watchdog = _Watchdog(connection, cancel, self.config.read_timeout_s)
         response: http.client.HTTPResponse | None = None
         finished = False
+        first = True  # no answer piece yet
         try:
             try:
                 connection.request("POST", path, body=json.dumps(body).encode("utf-8"),
@@ -391,7 +393,6 @@ class OpenAICompatModel:
                 if text:
                     yield text
                 return
-            first = True
             for event in _sse_events(response, url):
                 if cancel.cancelled:
                     return
@@ -413,6 +414,8 @@ class OpenAICompatModel:
         except (OSError, http.client.HTTPException) as error:
             if cancel.cancelled:
                 return
+            if first and "logprobs" in body and not watchdog.fired:
+                raise _LogprobsRejected() from error
             raise watchdog.timeout_error(url) or ChatServerBadResponse(
                 f"the connection to the chat server at {url} broke during the answer ({error})") from error
         finally:
@@ -421,6 +424,10 @@ class OpenAICompatModel:
                 response.close()
             connection.close()
         if not finished and not cancel.cancelled:
+            if first and "logprobs" in body and not watchdog.fired:
+                # llama_cpp.server without logits_all starts the stream, then fails on logprobs and
+                # closes it: a stream that broke before any answer token is asked once more without.
+                raise _LogprobsRejected()
             raise watchdog.timeout_error(url) or ChatServerBadResponse(
                 f"the chat server at {url} ended the stream before the answer was finished")
 

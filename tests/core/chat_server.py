@@ -30,6 +30,7 @@ class Behaviour:
     malformed: bool = False
     truncate: bool = False  # close without finish_reason or [DONE]
     reject_logprobs: bool = False
+    break_on_logprobs: bool = False  # start the stream, then close it (llama_cpp.server without logits_all)
     tokenize: str | None = "/extras/tokenize"  # the tokenizer path it has (None: none)
     models: list[dict[str, Any]] = field(default_factory=lambda: [{"id": "test-model", "object": "model"}])
     requests: list[tuple[str, str, dict[str, str], Any]] = field(default_factory=list)
@@ -124,6 +125,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _events(self, body: dict[str, Any]) -> None:
         b = self.server.behaviour
         self._event({"choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}]})
+        if b.break_on_logprobs and body.get("logprobs"):
+            return
         self._wait(b.delay_first_s)
         if b.malformed:
             self._send(b"data: {\"choices\": [{\"delta\": {\"content\": \"half\r\n\r\n")

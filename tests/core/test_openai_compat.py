@@ -127,8 +127,9 @@ def test_no_logprobs_leaves_the_probe_empty_and_no_probe_asks_for_none() -> None
 
 
 @pytest.mark.loopback
-def test_a_server_that_rejects_logprobs_is_asked_again_without() -> None:
-    with chat_server(Behaviour(reject_logprobs=True)) as (url, b):
+@pytest.mark.parametrize("how", ["reject_logprobs", "break_on_logprobs"])
+def test_a_server_that_rejects_logprobs_is_asked_again_without(how: str) -> None:
+    with chat_server(Behaviour(**{how: True})) as (url, b):
         m = model(url)
         probe = OpeningProbe(("I could not",))
         assert answer(m, probe=probe).endswith("[1].")
