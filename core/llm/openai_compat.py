@@ -360,6 +360,8 @@ class OpenAICompatModel:
         if cancel.cancelled:
             return
         connection = self._connect(path)
+        if connection.sock is not None:  # a backstop only: the watchdog enforces the read timeout
+            connection.sock.settimeout(self.config.read_timeout_s + 5)
         watchdog = _Watchdog(connection, cancel, self.config.read_timeout_s)
         response: http.client.HTTPResponse | None = None
         finished = False
@@ -414,6 +416,9 @@ class OpenAICompatModel:
         except (OSError, http.client.HTTPException) as error:
             if cancel.cancelled:
                 return
+            if isinstance(error, TimeoutError):
+                raise ChatServerTimeout(f"the chat server at {url} stopped sending for "
+                                        f"{self.config.read_timeout_s + 5:g} s") from error
             if first and "logprobs" in body and not watchdog.fired:
                 raise _LogprobsRejected() from error
             raise watchdog.timeout_error(url) or ChatServerBadResponse(

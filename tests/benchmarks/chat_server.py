@@ -14,7 +14,9 @@ Lotus Bay Observatory telescope?" ``--repeat`` times with each chat model, alter
 
 Reports the engine's own timings per run (first token = from the question to the first answer
 token, including retrieval; tokens/s = answer tokens after the first / generation time) and the
-median. Both runs use the same context (4096) and thread count; the prompt is identical.
+median, with the 1-minute load average before and after each run (this machine's 2 cores are
+shared: compare only runs taken under similar load). Both use the same context (4096) and thread
+count; the prompt is identical.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import socket
 import statistics
 import subprocess
@@ -68,13 +71,15 @@ def start_server(gguf: Path, threads: int, extra: list[str], log: Path) -> tuple
 def ask(engine: Any, workspace: str) -> dict[str, Any]:
     from core.datatypes import AnswerDone, AskRequest
 
+    load_before = os.getloadavg()[0]
     done = list(engine.ask(AskRequest(workspace, QUESTION)))[-1]
     assert isinstance(done, AnswerDone), done
     t = done.timings
     return {"first_token_s": round(t.first_token_s, 2), "tokens_per_s": round(t.tokens_per_s, 2),
             "tokens": t.completion_tokens, "total_s": round(t.total_s, 2), "device": done.device,
             "refusal_probability": done.refusal_probability, "answer": done.answer[:120],
-            "cited": sorted({(c.doc, c.page) for c in done.citations})}
+            "cited": sorted({(c.doc, c.page) for c in done.citations}),
+            "load_average_1min": [round(load_before, 1), round(os.getloadavg()[0], 1)]}
 
 
 def main() -> None:

@@ -177,6 +177,15 @@ def test_answers_and_failures_through_a_server(qtbot: Any, data_dir: Path, hashi
         assert window.device_label.text() == f"Device: server {host_port}"
         assert "passages found in your documents are sent there" in window.device_label.toolTip()
         assert host.model_name == f"test-model @ {host_port}" and window.remote_banner.isVisible()
+        dialog = window.open_preferences()  # "Test connection" asks the server on the I/O pool
+        dialog.server_test.click()
+        qtbot.waitUntil(lambda: dialog.server_result.text().startswith("Connected"), timeout=10000)
+        assert dialog.server_result.text() == f"Connected: model test-model on {host_port}."
+        dialog.server_key.setText("sk-wrong")
+        dialog.server_test.click()
+        qtbot.waitUntil(lambda: "refused the API key" in dialog.server_result.text(), timeout=10000)
+        assert dialog.server_result.text().startswith("The chat server refused the API key. Check the key in Preferences.")
+        dialog.reject()
         with qtbot.waitSignal(window.documents_loaded, timeout=30000):
             window.create_workspace("w", "en")
         with qtbot.waitSignal(window.import_finished, timeout=60000):
