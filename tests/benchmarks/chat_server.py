@@ -3,8 +3,8 @@
 ``python tests/benchmarks/chat_server.py [--threads 2] [--repeat 3] [--json OUT]``
 
 Imports the English sample (``resources/samples/lotus_bay_observatory.pdf``, no OCR) into a
-throwaway data dir with the default embedder, then asks "How wide is the primary mirror of the
-Lotus Bay Observatory telescope?" ``--repeat`` times with each chat model, alternating:
+throwaway data dir with the default embedder, then asks one question per round (a new one each
+round, see QUESTIONS) of each chat model in turn, for ``--repeat`` rounds:
 
 * ``in-process``: ``LlamaCppModel`` (what Wenku uses by default);
 * ``server``: ``OpenAICompatModel`` against ``llama_cpp.server`` started with its defaults
@@ -38,7 +38,13 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-QUESTION = "How wide is the primary mirror of the Lotus Bay Observatory telescope?"
+#: One per round, so no chat model has this prompt in its KV cache yet (llama.cpp reuses a cached
+#: prompt prefix: asking the same question again measures only the cache).
+QUESTIONS = (
+    "How wide is the primary mirror of the Lotus Bay Observatory telescope?",
+    "When was the Lotus Bay Observatory founded?",
+    "What does the Lotus Bay Observatory do on public nights?",
+)
 
 
 def free_port() -> int:
@@ -68,11 +74,11 @@ def start_server(gguf: Path, threads: int, extra: list[str], log: Path) -> tuple
     raise SystemExit("llama_cpp.server did not start")
 
 
-def ask(engine: Any, workspace: str) -> dict[str, Any]:
+def ask(engine: Any, workspace: str, question: str) -> dict[str, Any]:
     from core.datatypes import AnswerDone, AskRequest
 
     load_before = os.getloadavg()[0]
-    done = list(engine.ask(AskRequest(workspace, QUESTION)))[-1]
+    done = list(engine.ask(AskRequest(workspace, question)))[-1]
     assert isinstance(done, AnswerDone), done
     t = done.timings
     return {"first_token_s": round(t.first_token_s, 2), "tokens_per_s": round(t.tokens_per_s, 2),
@@ -110,10 +116,11 @@ def main() -> None:
     try:
         engine.create_workspace("bench")
         engine.ingest("bench", [REPO / "resources/samples/lotus_bay_observatory.pdf"])
-        for _ in range(args.repeat):
+        for round_number in range(args.repeat):
+            question = QUESTIONS[round_number % len(QUESTIONS)]
             for mode, chat_model in chat_models.items():
                 engine._chat_model = chat_model  # noqa: SLF001 - a benchmark swaps the model, same engine
-                row = ask(engine, "bench")
+                row = ask(engine, "bench", question)
                 results[mode].append(row)
                 print(mode, json.dumps(row, ensure_ascii=False), flush=True)
     finally:
