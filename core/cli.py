@@ -37,6 +37,8 @@ from core.errors import UserError, WenkuError
 log = logging.getLogger(__name__)
 _CRASH_LOG: TextIO | None = None
 
+#: The environment variable holding the chat server's API key (``--chat-key-file`` wins).
+CHAT_KEY_ENV = "WENKU_CHAT_API_KEY"
 DEMO_WORKSPACE = "demo"
 DEMO_QUESTIONS = (
     "How wide is the primary mirror of the Lotus Bay Observatory telescope?",
@@ -67,6 +69,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-translate-queries", action="store_true",
                         help="do not also search questions translated into the workspace's other language (for measuring)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr too")
+    server = parser.add_argument_group(
+        "chat model on a server (off by default; when on, your questions and the passages found in your documents "
+        "are sent to that server)")
+    server.add_argument("--chat-url", metavar="URL",
+                        help="answer with an OpenAI-compatible server instead of the local GGUF, e.g. "
+                             "http://127.0.0.1:8080/v1 (llama.cpp), http://127.0.0.1:8000/v1 (vLLM), "
+                             "http://127.0.0.1:11434/v1 (Ollama)")
+    server.add_argument("--chat-model", metavar="NAME", default="",
+                        help="the model name the server knows (default: its first listed model)")
+    server.add_argument("--chat-key-file", type=Path, metavar="FILE",
+                        help=f"a file whose first line is the server's API key (default: ${CHAT_KEY_ENV}); "
+                             "the key itself is never given on the command line")
+    server.add_argument("--chat-context", type=int, default=None, metavar="TOKENS",
+                        help="the server's context size (default: what the server reports, else 4096)")
+    server.add_argument("--chat-timeout", type=float, default=None, metavar="SECONDS",
+                        help="how long to wait for the first answer token and for any later one (default: 180)")
     common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -326,13 +344,14 @@ def _dispatch(args: argparse.Namespace, data_dir: Path, out: TextIO, err: TextIO
     if args.command == "device":
         return _device(args, data_dir, out)
     if args.command == "serve":
-        return _serve(args, data_dir, out)
+        return _serve(args, data_dir, out, err)
     from core.engine import Engine
 
     cancel = CancelToken()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.cancel()) if _main_thread() else None
     engine_dir = _eval_cache_dir(args, data_dir) if args.command == "eval" else data_dir
-    engine = Engine.create(engine_dir, threads=args.threads, gpu_layers=args.gpu_layers,
+    chat_model = _chat_server_model(args, err)
+    engine = Engine.create(engine_dir, threads=args.threads, gpu_layers=args.gpu_layers, chat_model=chat_model,
                            ocr=not getattr(args, "no_ocr", False), embedder=args.embedding_model)
     if args.search_mode:
         engine.search_mode = args.search_mode
@@ -345,7 +364,7 @@ def _dispatch(args: argparse.Namespace, data_dir: Path, out: TextIO, err: TextIO
             signal.signal(signal.SIGINT, previous)
 
 
-def _serve(args: argparse.Namespace, data_dir: Path, out: TextIO) -> int:
+def _serve(args: argparse.Namespace, data_dir: Path, out: TextIO, err: TextIO) -> int:
     """Check the address and token first (no engine, no web framework loaded), then serve."""
     from core.api.security import ServeOptions, checked, read_token
 
@@ -358,13 +377,62 @@ def _serve(args: argparse.Namespace, data_dir: Path, out: TextIO) -> int:
     from core.engine import Engine
 
     engine = Engine.create(data_dir, threads=args.threads, gpu_layers=args.gpu_layers, ocr=not args.no_ocr,
-                           embedder=args.embedding_model)
+                           embedder=args.embedding_model, chat_model=_chat_server_model(args, err))
     if args.search_mode:
         engine.search_mode = args.search_mode
+    engine.translate_queries = not args.no_translate_queries
     try:
         return serve(engine, options, out)
     finally:
         engine.close()
+
+
+def _chat_server_model(args: argparse.Namespace, err: TextIO) -> Any:
+    """The server chat model of ``--chat-url`` (None without it: the local GGUF). The API key comes
+    from ``--chat-key-file`` or ``$WENKU_CHAT_API_KEY``, never from the command line, so it does not
+    show in the process list or the shell history."""
+    if not args.chat_url:
+        if args.chat_model or args.chat_key_file or args.chat_context or args.chat_timeout:
+            raise _UsageError("--chat-model, --chat-key-file, --chat-context and --chat-timeout need --chat-url")
+        return None
+    import os
+
+    from core.llm.openai_compat import OpenAICompatModel, ServerConfig, host_of, normalise_url
+
+    try:
+        url = normalise_url(args.chat_url)
+    except ValueError as error:
+        raise _UsageError(f"--chat-url: {error}") from error
+    key = os.environ.get(CHAT_KEY_ENV) or None
+    if args.chat_key_file is not None:
+        key = _read_key_file(args.chat_key_file)
+    timeouts = {"read_timeout_s": args.chat_timeout} if args.chat_timeout else {}
+    model = OpenAICompatModel(ServerConfig(url, args.chat_model, key, args.chat_context, **timeouts))
+    log.info("event=chat_server url=%s model=%s key=%s", url, args.chat_model or "-", "set" if key else "none")
+    if args.command in ("ask", "chat", "demo", "eval", "smoke") and not getattr(args, "json", False):
+        err.write(f"wenku: answers are generated on {host_of(url)}: your questions and the passages found in your "
+                  f"documents are sent there{'' if url.startswith('https:') else ' unencrypted (http)'}\n")
+    return model
+
+
+def _read_key_file(path: Path) -> str:
+    import os
+    import stat
+
+    try:
+        key = path.read_text(encoding="utf-8").strip().splitlines()
+        mode = path.stat().st_mode
+    except (OSError, UnicodeDecodeError) as error:
+        raise _UsageError(f"--chat-key-file: cannot read {path} ({error})") from error
+    if not key or not key[0].strip():
+        raise _UsageError(f"--chat-key-file: {path} is empty; its first line must be the API key")
+    if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
+        log.warning("event=chat_key_file_readable_by_others path=%s mode=%o", path, stat.S_IMODE(mode))
+    return key[0].strip()
+
+
+class _UsageError(UserError):
+    """A command-line option is wrong."""
 
 
 def _eval_cache_dir(args: argparse.Namespace, data_dir: Path) -> Path:
@@ -466,6 +534,9 @@ def _models(args: argparse.Namespace, data_dir: Path, out: TextIO, err: TextIO) 
 
 
 def _summary(report: dict[str, Any]) -> str:
+    if report.get("device") == "remote":
+        model = f"{report['model']} " if report.get("model") else ""
+        return f"generated by {model}on {report.get('host')}, a server"
     from core.llm.gpu import summary
 
     return summary(report)

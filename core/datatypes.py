@@ -13,7 +13,9 @@ from typing import Literal
 #: :attr:`FileResult.duplicate_of`); ``removed``: pruned because its source file no longer exists.
 FileStatus = Literal["added", "unchanged", "replaced", "failed", "duplicate", "removed"]
 Language = Literal["zh", "en"]
-Device = Literal["cpu", "cuda"]
+#: Where the chat model ran: in-process on the CPU or a CUDA GPU, or on a server
+#: (:mod:`core.llm.openai_compat`; ``Engine.device_report()`` then names the endpoint).
+Device = Literal["cpu", "cuda", "remote"]
 #: A rectangle (x0, y0, x1, y1) in PDF points in the unrotated page space (PyMuPDF's
 #: ``page.get_text()`` space; pictures imported as documents: their pixels). A viewer showing
 #: ``page.get_pixmap()`` maps it with ``pymupdf.Rect(box) * page.rotation_matrix`` × ``dpi / 72``.

@@ -200,7 +200,9 @@ class Engine:
 
         ``embedder`` may be an object, a folder holding an ONNX embedding model (fastembed), or
         None for the default. ``ocr=True`` uses RapidOCR, ``ocr=None``/``False`` disables OCR, an
-        object is used as is. The chat model is the default GGUF, loaded on the first question.
+        object is used as is. The chat model is the default GGUF, loaded on the first question, unless
+        one is given (``LlamaCppModel`` for another GGUF, ``core.llm.openai_compat.OpenAICompatModel`` for
+        a server).
         """
         root = paths.data_dir(data_dir)
         if embedder is None or isinstance(embedder, Path):
@@ -734,6 +736,10 @@ class Engine:
                 if shown:
                     pieces.append(shown)
                     yield TokenDelta(shown)
+        except UserError as error:  # e.g. the chat server is unreachable: its own message says what to do
+            log.warning("event=generation_failed kind=%s error=%s", type(error).__name__, error)
+            yield AnswerFailed(str(error), type(error).__name__)
+            return
         except Exception as error:  # a native failure mid-stream becomes data
             log.exception("event=generation_failed")
             yield AnswerFailed(f"the chat model failed while answering ({error})", type(error).__name__)

@@ -104,6 +104,38 @@ class DependencyMissing(UserError):
     """An optional library is not installed; the message names the pip extra to install."""
 
 
+# --- a chat model on a server (core.llm.openai_compat) ----------------------------------------
+
+
+class ChatServerError(ModelError):
+    """The OpenAI-compatible chat server failed; the message names its URL and what to do."""
+
+
+class ChatServerUnreachable(ChatServerError):
+    """No connection: nothing listens at the address, the host name is unknown, or TLS failed."""
+
+
+class ChatServerTimeout(ChatServerError):
+    """The server accepted no connection, or sent no answer token, within the configured time."""
+
+
+class ChatServerAuthFailed(ChatServerError):
+    """The server refused the API key (HTTP 401 or 403)."""
+
+
+class ChatServerModelNotFound(ChatServerError):
+    """HTTP 404: the server has no model of that name, or the base URL is not an OpenAI API."""
+
+
+class ChatServerFailed(ChatServerError):
+    """The server answered with an error (HTTP 5xx, or a 4xx such as a prompt longer than its context)."""
+
+
+class ChatServerBadResponse(ChatServerError):
+    """The reply was not an OpenAI-compatible one: malformed JSON or server-sent events, or a
+    stream that ended before the answer did."""
+
+
 # --- store ------------------------------------------------------------------------------------
 
 

@@ -348,6 +348,8 @@ def run_eval(
     return {
         "search_mode": getattr(engine, "search_mode", None),
         "translate_queries": getattr(engine, "translate_queries", None),
+        # where the answers were generated (a server's endpoint and model, or the local device)
+        "chat_model": engine.device_report() if not retrieval_only and hasattr(engine, "device_report") else None,
         "floor_calibration": {lang: calibrate_floor([r for r in results if r.lang == lang]) for lang in ("en", "zh")},
         "kit": str(kit),
         "retrieval_only": retrieval_only,

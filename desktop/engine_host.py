@@ -1,6 +1,6 @@
 """Owns the engine: creates it off the GUI thread, loads the chat model in the background, and
-reports what runs where (model state; CPU or CUDA, with how many layers on the GPU and why, from
-``Engine.device_report``) for the status bar and Preferences.
+reports what runs where (model state; CPU or CUDA, with how many layers on the GPU and why, or the
+server answers come from, from ``Engine.device_report``) for the status bar and Preferences.
 
 The window appears before any of this finishes; widgets read :attr:`EngineHost.engine` (None
 until :attr:`ready`). GUI thread only; the slow parts run on :class:`desktop.tasks.Tasks`.
@@ -24,14 +24,17 @@ EngineFactory = Callable[[Path, AppSettings], Any]
 
 
 def default_factory(data_dir: Path, settings: AppSettings) -> Any:
-    """The real engine: default embedder, RapidOCR, and the chosen chat model (lazily loaded)."""
+    """The real engine: default embedder, RapidOCR, and the chosen chat model (lazily loaded), or
+    the chat model on a server when Preferences switched that on."""
     from core import Engine, models, paths
     from core.llm.llama import LlamaCppModel
 
     threads = settings.threads or None
     gpu_layers = settings.gpu_layers_for_engine()
-    chat_model = None
-    if settings.chat_model_path:
+    chat_model: Any = None
+    if settings.uses_chat_server():
+        chat_model = server_chat_model(settings)
+    elif settings.chat_model_path:
         chat_model = LlamaCppModel(Path(settings.chat_model_path), context_length=settings.context_length,
                                    gpu_layers=gpu_layers, threads=threads)
     else:
@@ -40,6 +43,23 @@ def default_factory(data_dir: Path, settings: AppSettings) -> Any:
             chat_model = LlamaCppModel(Path(str(status["path"])), context_length=settings.context_length,
                                        gpu_layers=gpu_layers, threads=threads)
     return Engine.create(data_dir, chat_model=chat_model, threads=threads, gpu_layers=gpu_layers)
+
+
+def server_chat_model(settings: AppSettings) -> Any:
+    """The server chat model the settings describe; the key from :func:`desktop.settings.read_api_key`,
+    else ``$WENKU_CHAT_API_KEY``. An invalid address raises ``ChatServerUnreachable`` saying so."""
+    import os
+
+    from core.errors import ChatServerUnreachable
+    from core.llm.openai_compat import OpenAICompatModel, ServerConfig
+    from desktop.settings import read_api_key
+
+    key = read_api_key() or os.environ.get("WENKU_CHAT_API_KEY") or None
+    try:
+        return OpenAICompatModel(ServerConfig(settings.chat_server_url, settings.chat_server_model, key,
+                                              settings.chat_server_context or None))
+    except ValueError as error:
+        raise ChatServerUnreachable(f"the chat server address is not valid: {error}") from error
 
 
 class EngineHost(QObject):
@@ -87,8 +107,12 @@ class EngineHost(QObject):
             loader = getattr(model, "load", None)
             if loader is not None:
                 loader()
-            name = Path(getattr(model, "_path", "")).name or type(model).__name__
-            return str(getattr(model, "device", "cpu")), name, engine.device_report()
+            report = engine.device_report()
+            if report.get("device") == "remote":
+                name = f"{report.get('model') or '?'} @ {report.get('host')}"
+            else:
+                name = Path(getattr(model, "_path", "")).name or type(model).__name__
+            return str(getattr(model, "device", "cpu")), name, report
 
         def loaded(result: tuple[str, str, dict[str, Any]]) -> None:
             self.device, self.model_name, self.device_report = result

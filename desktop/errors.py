@@ -32,6 +32,13 @@ def sentence(kind: str) -> str:
         "StoreError": QCoreApplication.translate("Errors", "The search index could not be read or written."),
         "SourceFileMissing": QCoreApplication.translate("Errors", "The original PDF was moved or deleted, so its page cannot be shown."),
         "NotGguf": QCoreApplication.translate("Errors", "The file is not a GGUF chat model."),
+        "ChatServerUnreachable": QCoreApplication.translate("Errors", "The chat server cannot be reached. Check that it is running and its address in Preferences."),
+        "ChatServerTimeout": QCoreApplication.translate("Errors", "The chat server did not answer in time. It may be busy or too slow."),
+        "ChatServerAuthFailed": QCoreApplication.translate("Errors", "The chat server refused the API key. Check the key in Preferences."),
+        "ChatServerModelNotFound": QCoreApplication.translate("Errors", "The chat server does not have that model, or the address is not an OpenAI-compatible API. Check the model name and address in Preferences."),
+        "ChatServerFailed": QCoreApplication.translate("Errors", "The chat server reported an error. The details say what it answered."),
+        "ChatServerBadResponse": QCoreApplication.translate("Errors", "The chat server sent a reply Wenku does not understand. Check that the address is an OpenAI-compatible API."),
+        "ChatServerError": QCoreApplication.translate("Errors", "The chat server failed."),
     }
     return table.get(kind, QCoreApplication.translate("Errors", "Something went wrong."))
 

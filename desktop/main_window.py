@@ -12,7 +12,16 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core.cancel import CancelToken
 from core.datatypes import AnswerDone, AnswerFailed, AskRequest, SourcesFound, TokenDelta, Turn
@@ -25,7 +34,7 @@ from desktop.history import History, passage_dict, to_markdown, turn_from_answer
 from desktop.i18n import Retranslating
 from desktop.icons import icon
 from desktop.import_panel import ImportPanel
-from desktop.settings import AppSettings, save_settings
+from desktop.settings import AppSettings, read_api_key, save_settings, write_api_key
 from desktop.source_viewer import SourceViewer
 from desktop.tasks import IngestJob, Tasks
 from desktop.workspaces_panel import WorkspacesPanel
@@ -43,7 +52,11 @@ QLabel#refusalHeader { color: #8a5a00; font-weight: bold; }
 QLabel#turnStatus { color: #888; font-size: 8pt; }
 QPushButton#citationChip { border: 1px solid #9db4dd; border-radius: 9px; padding: 2px 8px; background: #e3ecfa; color: #1f4f9f; }
 QPushButton#citationChip[closest="true"] { border-color: #d8b36a; background: #fff1cc; color: #6b4a00; }
+QLabel#remoteBanner { background: #b45309; color: #ffffff; font-weight: bold; padding: 6px 12px; }
+QLabel#remoteStatus { color: #b45309; font-weight: bold; }
 """
+#: The banner's background (tests look for it in the window's pixels).
+REMOTE_BANNER_COLOUR = "#b45309"
 
 
 class MainWindow(Retranslating, QMainWindow):
@@ -98,13 +111,27 @@ class MainWindow(Retranslating, QMainWindow):
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
         self.splitter.setSizes([220, 700, 480])
-        self.setCentralWidget(self.splitter)
+        # Shown whenever answers are generated on a server: questions and passages leave the machine.
+        self.remote_banner = QLabel()
+        self.remote_banner.setObjectName("remoteBanner")
+        self.remote_banner.setWordWrap(True)
+        self.remote_banner.hide()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.remote_banner)
+        column.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
         self.resize(1280, 800)
 
         self.model_label = QLabel()
         self.device_label = QLabel()
         self.size_label = QLabel()
-        for label in (self.model_label, self.device_label, self.size_label):
+        self.remote_status = QLabel()  # the banner's short form, beside the device
+        self.remote_status.setObjectName("remoteStatus")
+        self.remote_status.hide()
+        for label in (self.model_label, self.remote_status, self.device_label, self.size_label):
             self.statusBar().addPermanentWidget(label)
         self._build_menus()
 
@@ -190,6 +217,27 @@ class MainWindow(Retranslating, QMainWindow):
         self.device_label.setToolTip(details_text(report))
         size = self._human(self.workspace_bytes) if self.workspace else "–"
         self.size_label.setText(self.tr("Workspace size: %1").replace("%1", size))
+        self._update_remote_banner()
+
+    def _update_remote_banner(self) -> None:
+        """The banner and status-bar note while answers are generated on a server (from the settings,
+        so they show before the server was ever reached)."""
+        remote = self.settings.uses_chat_server()
+        self.remote_banner.setVisible(remote)
+        self.remote_status.setVisible(remote)
+        if not remote:
+            return
+        from core.llm.openai_compat import host_of, normalise_url
+
+        try:
+            host = host_of(normalise_url(self.settings.chat_server_url))
+        except ValueError:
+            host = self.settings.chat_server_url.strip()
+        self.remote_banner.setText(self.tr("Answers are generated on %1 — your questions and the passages found in "
+                                           "your documents leave this machine.").replace("%1", host))
+        self.remote_banner.setAccessibleName(self.remote_banner.text())
+        self.remote_status.setText(self.tr("Answers from %1").replace("%1", host))
+        self.remote_status.setToolTip(self.remote_banner.text())
 
     def _device_report(self) -> dict[str, Any]:
         """The host's device report, or a minimal one from ``host.device`` (e.g. after an answer)."""
@@ -609,22 +657,29 @@ class MainWindow(Retranslating, QMainWindow):
         runtime = self._device_report()
         default = str(paths.models_dir(self.data_dir) / models.DEFAULT_CHAT_MODEL.file_name)
         dialog = PreferencesDialog(self.settings, data_dir=self.data_dir, workspace=self.workspace, runtime=runtime,
-                                   default_model_path=default, tasks=self.tasks, parent=self)
-        dialog.accepted.connect(lambda: self.apply_preferences(dialog.settings, dialog.data_dir))
+                                   default_model_path=default, tasks=self.tasks, api_key=read_api_key(), parent=self)
+        dialog.accepted.connect(lambda: self.apply_preferences(dialog.settings, dialog.data_dir, dialog.api_key))
         dialog.open()
         return dialog
 
-    def apply_preferences(self, new: AppSettings, data_dir: str) -> None:
+    def apply_preferences(self, new: AppSettings, data_dir: str, api_key: str | None = None) -> None:
+        """Apply accepted preferences; ``api_key`` (None: unchanged) goes to the key file, never to
+        the settings file."""
         old = self.settings
         workspace, engine = self.workspace, self.host.engine
         if workspace is not None and engine is not None:
             masking = bool(new.workspace(workspace).get("pii_masking"))
             if masking != bool(old.workspace(workspace).get("pii_masking")):
                 self.tasks.call(lambda: engine.set_mask_pii(workspace, masking))
-        engine_keys = ("chat_model_path", "gpu_mode", "gpu_layers", "threads", "context_length")
+        engine_keys = ("chat_model_path", "gpu_mode", "gpu_layers", "threads", "context_length",
+                       "chat_server_enabled", "chat_server_url", "chat_server_model", "chat_server_context")
         restart = any(getattr(old, k) != getattr(new, k) for k in engine_keys)
+        if api_key is not None and api_key != read_api_key():
+            write_api_key(api_key)
+            restart = restart or new.uses_chat_server()
         self.settings = new
         save_settings(self.data_dir, new)
+        self._update_remote_banner()
         if new.ui_language != old.ui_language:
             i18n.set_language(i18n.resolve(new.ui_language))
         if Path(data_dir) != self.data_dir:

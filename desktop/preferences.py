@@ -1,9 +1,11 @@
-"""Preferences: UI and answer language, chat model, GPU offload, threads, context size, PII masking
-of the current workspace, and the data folder.
+"""Preferences: UI and answer language, chat model, GPU offload, threads, context size, a chat model
+on a server (off by default), PII masking of the current workspace, and the data folder.
 
 The dialog edits a copy of :class:`desktop.settings.AppSettings`; the main window applies it
 (language live; model settings by recreating the engine when no import or answer runs). Reading a
-GGUF header runs on the I/O pool. GUI thread only.
+GGUF header and testing the connection to a chat server run on the I/O pool. The server's API key
+is edited here but stored by the main window in its own file (``desktop.settings.api_key_path``),
+never in the settings file. GUI thread only.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from desktop.device_text import details_text, status_text
 from desktop.i18n import Retranslating
-from desktop.settings import AppSettings
+from desktop.settings import AppSettings, api_key_path
 
 
 def human_size(size: int) -> str:
@@ -47,8 +49,10 @@ class PreferencesDialog(Retranslating, QDialog):
     """Edits a copy of the settings; read :attr:`settings` and :attr:`data_dir` after ``accept``."""
 
     def __init__(self, settings: AppSettings, *, data_dir: Path, workspace: str | None, runtime: dict[str, Any],
-                 default_model_path: str, tasks: Any = None, parent: QWidget | None = None) -> None:
+                 default_model_path: str, tasks: Any = None, api_key: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.api_key: str | None = None  # after accept: the key to store ("" deletes it); None: unchanged
+        self._initial_key = api_key
         self.settings = copy.deepcopy(settings)
         self.data_dir = str(data_dir)
         self.workspace = workspace
@@ -109,8 +113,30 @@ class PreferencesDialog(Retranslating, QDialog):
         self.data_note.setObjectName("hint")
         self.data_note.setWordWrap(True)
 
+        self.server_url = QLineEdit(settings.chat_server_url)
+        self.server_url.setPlaceholderText("http://127.0.0.1:8080/v1")
+        self.server_model = QLineEdit(settings.chat_server_model)
+        self.server_key = QLineEdit(api_key)
+        self.server_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.server_context = QSpinBox()
+        self.server_context.setRange(0, 1048576)
+        self.server_context.setSingleStep(1024)
+        self.server_context.setValue(settings.chat_server_context)
+        self.server_test = QPushButton()
+        self.server_test.clicked.connect(self.test_server)
+        self.server_result = QLabel()
+        self.server_result.setWordWrap(True)
+        self.server_note = QLabel()
+        self.server_note.setWordWrap(True)
+        self.server_note.setObjectName("hint")
+        self.server_problem = QLabel()
+        self.server_problem.setWordWrap(True)
+        self.server_problem.setStyleSheet("color: #b3261e;")
+        self.server_problem.hide()
+
         self.labels: dict[str, QLabel] = {k: QLabel() for k in (
-            "ui", "answer", "model", "facts", "gpu", "layers", "running", "threads", "context", "pii", "data")}
+            "ui", "answer", "model", "facts", "gpu", "layers", "running", "threads", "context", "pii", "data",
+            "server_url", "server_model", "server_key", "server_context")}
         self.language_group = QGroupBox()
         form = QFormLayout(self.language_group)
         form.addRow(self.labels["ui"], self.ui_language)
@@ -127,6 +153,20 @@ class PreferencesDialog(Retranslating, QDialog):
         form.addRow(self.labels["running"], self.running)
         form.addRow(self.labels["threads"], self.threads)
         form.addRow(self.labels["context"], self.context)
+        self.server_group = QGroupBox()
+        self.server_group.setCheckable(True)
+        self.server_group.setChecked(settings.chat_server_enabled)
+        form = QFormLayout(self.server_group)
+        form.addRow(self.server_note)
+        form.addRow(self.labels["server_url"], self.server_url)
+        form.addRow(self.labels["server_model"], self.server_model)
+        form.addRow(self.labels["server_key"], self.server_key)
+        form.addRow(self.labels["server_context"], self.server_context)
+        row = QHBoxLayout()
+        row.addWidget(self.server_test)
+        row.addWidget(self.server_result, 1)
+        form.addRow(row)
+        form.addRow(self.server_problem)
         self.workspace_group = QGroupBox()
         form = QFormLayout(self.workspace_group)
         form.addRow(self.labels["pii"], self.pii)
@@ -142,7 +182,7 @@ class PreferencesDialog(Retranslating, QDialog):
         self.buttons.accepted.connect(self._accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        for group in (self.language_group, self.model_group, self.workspace_group, self.data_group):
+        for group in (self.language_group, self.model_group, self.server_group, self.workspace_group, self.data_group):
             layout.addWidget(group)
         layout.addWidget(self.buttons)
         self.retranslate()
@@ -154,17 +194,30 @@ class PreferencesDialog(Retranslating, QDialog):
         self.model_group.setTitle(self.tr("Chat model"))
         self.workspace_group.setTitle(self.tr("This workspace: %1").replace("%1", self.workspace or "–"))
         self.data_group.setTitle(self.tr("Data"))
+        self.server_group.setTitle(self.tr("Chat model on a server"))
+        self.server_group.setAccessibleName(self.tr("Chat model on a server"))
+        self.server_note.setText(self.tr(
+            "Off by default. When on, answers are generated by an OpenAI-compatible server (llama.cpp, vLLM, "
+            "Ollama) instead of the model on this computer: your questions, the conversation and the passages "
+            "found in your documents are sent to it. The key is kept in %1, readable only by you.")
+            .replace("%1", str(api_key_path())))
+        self.server_test.setText(self.tr("Test connection"))
+        self.server_context.setSpecialValueText(self.tr("Ask the server"))
         texts = {"ui": self.tr("Interface language:"), "answer": self.tr("Answer language:"),
                  "model": self.tr("Model:"), "facts": self.tr("Details:"), "gpu": self.tr("GPU offload:"),
                  "layers": self.tr("GPU layers:"), "running": self.tr("Running on:"),
                  "threads": self.tr("CPU threads:"), "context": self.tr("Context size (tokens):"),
-                 "pii": self.tr("Mask personal data:"), "data": self.tr("Data folder:")}
+                 "pii": self.tr("Mask personal data:"), "data": self.tr("Data folder:"),
+                 "server_url": self.tr("Server address:"), "server_model": self.tr("Model name:"),
+                 "server_key": self.tr("API key:"), "server_context": self.tr("Context size (tokens):")}
         for key, text in texts.items():
             self.labels[key].setText(text)
             self.labels[key].setBuddy(None)
         for widget, key in ((self.ui_language, "ui"), (self.answer_language, "answer"), (self.model_choice, "model"),
                             (self.gpu_mode, "gpu"), (self.gpu_layers, "layers"), (self.threads, "threads"),
-                            (self.context, "context"), (self.pii, "pii"), (self.data_edit, "data")):
+                            (self.context, "context"), (self.pii, "pii"), (self.data_edit, "data"),
+                            (self.server_url, "server_url"), (self.server_model, "server_model"),
+                            (self.server_key, "server_key"), (self.server_context, "server_context")):
             widget.setAccessibleName(texts[key].rstrip(":："))
         for index, text in enumerate((self.tr("Follow the system"), "中文", "English")):
             self.ui_language.setItemText(index, text)
@@ -252,8 +305,63 @@ class PreferencesDialog(Retranslating, QDialog):
         if folder:
             self.data_edit.setText(folder)
 
+    def _server_config(self) -> Any:
+        """The server settings as entered (raises ValueError for an unusable address)."""
+        from core.llm.openai_compat import ServerConfig, normalise_url
+
+        return ServerConfig(normalise_url(self.server_url.text()), self.server_model.text().strip(),
+                            self.server_key.text().strip() or None, self.server_context.value() or None,
+                            read_timeout_s=30.0)
+
+    def test_server(self) -> None:
+        """Ask the server for its models (on the I/O pool) and say what came back."""
+        from core.llm.openai_compat import OpenAICompatModel
+
+        try:
+            config = self._server_config()
+        except ValueError as error:
+            self.server_result.setText(self.tr("Not a usable address: %1").replace("%1", str(error)))
+            return
+        self.server_result.setText(self.tr("Connecting…"))
+
+        def check() -> dict[str, Any]:
+            model = OpenAICompatModel(config)
+            model.load()
+            return model.device_report()
+
+        def shown(report: dict[str, Any]) -> None:
+            self.server_result.setText(self.tr("Connected: model %1 on %2.").replace("%1", str(report.get("model") or "?"))
+                                       .replace("%2", str(report.get("host"))))
+
+        def failed(error: BaseException, _details: str) -> None:
+            from desktop.errors import kind_of, sentence
+
+            self.server_result.setText(f"{sentence(kind_of(error))}\n{error}")
+
+        if self.tasks is not None:
+            self.tasks.call(check, shown, failed)
+        else:
+            try:
+                shown(check())
+            except Exception as error:  # noqa: BLE001 - shown to the user
+                failed(error, "")
+
     def _accept(self) -> None:
+        if self.server_group.isChecked():
+            try:
+                self._server_config()
+            except ValueError as error:
+                self.server_problem.setText(self.tr("The server address is not usable: %1").replace("%1", str(error)))
+                self.server_problem.show()
+                self.server_url.setFocus()
+                return
         s = self.settings
+        s.chat_server_enabled = self.server_group.isChecked()
+        s.chat_server_url = self.server_url.text().strip()
+        s.chat_server_model = self.server_model.text().strip()
+        s.chat_server_context = self.server_context.value()
+        key = self.server_key.text().strip()
+        self.api_key = key if key != self._initial_key else None
         s.ui_language = str(self.ui_language.currentData())
         s.answer_language = str(self.answer_language.currentData())
         s.chat_model_path = str(self.model_choice.currentData() or "")

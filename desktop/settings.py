@@ -17,7 +17,9 @@ from typing import Any
 
 from core.fileio import write_json_atomic
 
-SCHEMA_VERSION = 1
+#: 2: the chat model on a server (``chat_server_*``; the API key is not in this file, see
+#: :func:`api_key_path`). Version 1 files load with those fields at their defaults (off).
+SCHEMA_VERSION = 2
 
 
 @dataclass
@@ -33,6 +35,16 @@ class AppSettings:
     context_length: int = 4096
     workspaces: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> {language, pii_masking}
     last_workspace: str = ""
+    # A chat model on an OpenAI-compatible server instead of the local GGUF (off by default). When
+    # on, questions and the passages found leave this machine; the window says so in a banner.
+    chat_server_enabled: bool = False
+    chat_server_url: str = ""  # e.g. http://127.0.0.1:8080/v1
+    chat_server_model: str = ""  # empty: the server's first model
+    chat_server_context: int = 0  # 0: what the server reports, else 4096
+
+    def uses_chat_server(self) -> bool:
+        """Whether answers are generated on a server (switched on and an address given)."""
+        return self.chat_server_enabled and bool(self.chat_server_url.strip())
 
     def gpu_layers_for_engine(self) -> int | None:
         """What to give the llama.cpp adapter: None (auto), 0 (CPU) or a layer count."""
@@ -57,8 +69,26 @@ def load_settings(data_dir: Path) -> AppSettings:
         raw = json.loads(settings_path(data_dir).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return AppSettings()
+    if not isinstance(raw, dict):
+        return AppSettings()
+    raw = migrate(raw)
     known = {f.name for f in fields(AppSettings)}
     return AppSettings(**{k: v for k, v in raw.items() if k in known})
+
+
+def migrate(raw: dict[str, Any]) -> dict[str, Any]:
+    """Bring a settings document of an older schema up to :data:`SCHEMA_VERSION`.
+
+    1 → 2 only adds the ``chat_server_*`` fields, whose defaults (off) are right for every old
+    file, and drops a ``chat_server_api_key`` should one ever appear there (keys live in
+    :func:`api_key_path`). A newer file keeps the fields this version knows.
+    """
+    raw = dict(raw)
+    raw.pop("chat_server_api_key", None)
+    if int(raw.get("schema", 1) or 1) < 2:
+        raw.update(chat_server_enabled=False)
+    raw["schema"] = max(SCHEMA_VERSION, int(raw.get("schema", 1) or 1))
+    return raw
 
 
 def save_settings(data_dir: Path, settings: AppSettings) -> None:
@@ -67,12 +97,50 @@ def save_settings(data_dir: Path, settings: AppSettings) -> None:
     write_json_atomic(path, {"schema": SCHEMA_VERSION, **asdict(settings)})
 
 
-def _location_file() -> Path:
+def _config_dir() -> Path:
     import platformdirs
 
     override = os.environ.get("WENKU_CONFIG")
-    base = Path(override) if override else Path(platformdirs.user_config_dir("Wenku", appauthor=False))
-    return base / "location.json"
+    return Path(override) if override else Path(platformdirs.user_config_dir("Wenku", appauthor=False))
+
+
+def _location_file() -> Path:
+    return _config_dir() / "location.json"
+
+
+def api_key_path() -> Path:
+    """Where the chat server's API key is kept: ``chat-server.key`` in the user's config folder
+    (``WENKU_CONFIG`` overrides it), readable by this user only (0600 on Linux; on Windows the
+    folder is already private to the user).
+
+    Not in ``settings.json``: the data folder may be shared, synced or backed up, and the key is
+    a credential, so it stays in a per-user folder outside it.
+    """
+    return _config_dir() / "chat-server.key"
+
+
+def read_api_key() -> str:
+    """The stored API key, or "" (no file, unreadable file)."""
+    try:
+        return api_key_path().read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def write_api_key(key: str) -> None:
+    """Store the key (created 0600, replaced atomically), or delete the file for an empty key."""
+    target = api_key_path()
+    key = key.strip()
+    if not key:
+        target.unlink(missing_ok=True)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(target.name + ".tmp")
+    temp.unlink(missing_ok=True)
+    descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    os.replace(temp, target)
 
 
 def chosen_data_dir() -> str | None:

@@ -294,7 +294,7 @@ class Answer(BaseModel):
     citations: list[CitationOut]
     passages: list[PassageOut]
     timings: TimingsOut
-    device: Literal["cpu", "cuda"]
+    device: Literal["cpu", "cuda", "remote"]
     cancelled: bool
     standalone_question: str | None
     source: Literal["documents", "faq"]

@@ -1,7 +1,9 @@
 """Chat models behind a small Protocol, chosen in one place (``Engine.create``).
 
 :mod:`core.llm.llama` runs a GGUF model in-process with llama-cpp-python (CUDA when the build has
-it, CPU otherwise); :mod:`core.llm.scripted` is a fake for fast tests and GUI tests.
+it, CPU otherwise); :mod:`core.llm.openai_compat` asks an OpenAI-compatible server instead (off
+unless configured: the question and passages then leave the machine); :mod:`core.llm.scripted` is
+a fake for fast tests and GUI tests.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from core.cancel import CancelToken
+from core.datatypes import Device
 
 
 @dataclass
@@ -39,8 +42,8 @@ class ChatModel(Protocol):
     """Streams a completion for a conversation. Implementations serialise calls internally."""
 
     @property
-    def device(self) -> Literal["cpu", "cuda"]:
-        """Where the model runs (known once loaded)."""
+    def device(self) -> Device:
+        """Where the model runs (known once loaded): ``cpu``, ``cuda`` or ``remote`` (a server)."""
 
     @property
     def context_length(self) -> int:
