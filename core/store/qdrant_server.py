@@ -139,6 +139,18 @@ def _translate(error: Exception, where: str) -> StoreError:
     return StoreError(f"the Qdrant store at {where} failed: {type(error).__name__}: {error}")
 
 
+def drop_collection(location: ServerLocation, collection: str) -> None:
+    """Delete a workspace's collection (the workspace was deleted or moved); missing is fine."""
+    client = make_client(location)
+    try:
+        if client.collection_exists(collection):
+            client.delete_collection(collection)
+    except Exception as error:  # the client raises its own and httpx's exceptions
+        raise _translate(error, location.describe()) from error
+    finally:
+        client.close()
+
+
 class QdrantServerStore:
     """One workspace's collection on a Qdrant server (or in local mode)."""
 
@@ -192,10 +204,6 @@ class QdrantServerStore:
         for field in ("doc_id", LSH_FIELD):
             self._call(self._client.create_payload_index, self._collection, field,
                        field_schema=self._models.PayloadSchemaType.KEYWORD, wait=True)
-
-    def drop(self) -> None:
-        """Delete the whole collection (the workspace is deleted or moved elsewhere)."""
-        self._call(self._client.delete_collection, self._collection)
 
     # --- writes -----------------------------------------------------------------------------
 
