@@ -11,13 +11,13 @@ Pure functions and one encoder object (not thread-safe: the engine serialises st
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from core.datatypes import Box, Span
 from core.doclabel import labelled_text
 from core.errors import DependencyMissing
-from core.store import ChunkRecord, StoredHit
+from core.store import ChunkRecord, StoredHit, StoredPoint
 from core.text_normalise import normalise_for_index
 
 DENSE = "dense"
@@ -113,6 +113,35 @@ def stored_hit(payload: dict[str, Any], score: float, stored_dense: Sequence[flo
         boxes=_boxes(payload.get("boxes")),
         ocr_confidence=float(payload["ocr_conf"]) if payload.get("ocr_conf") is not None else None,
     )
+
+
+def point_hit(point: Any, query: Sequence[float]) -> StoredHit:
+    """The hit of a point or record as either client returns it (``payload``, ``score``, and
+    ``vector`` as a dict by vector name)."""
+    vectors = point.vector if isinstance(point.vector, dict) else {}
+    return stored_hit(point.payload or {}, float(getattr(point, "score", 0.0) or 0.0), vectors.get(DENSE), query)
+
+
+def stored_point(record: Any) -> StoredPoint:
+    """A scrolled record (either client) with its vectors, as :class:`StoredPoint`."""
+    vectors = record.vector if isinstance(record.vector, dict) else {}
+    dense = vectors.get(DENSE)
+    sparse = vectors.get(SPARSE)
+    return StoredPoint(
+        point_id=str(record.id),
+        payload=dict(record.payload or {}),
+        dense=[float(v) for v in dense] if dense is not None else None,
+        sparse=([int(i) for i in sparse.indices], [float(v) for v in sparse.values]) if sparse else ([], []),
+    )
+
+
+def count_by_document(records: Iterable[Any]) -> dict[str, int]:
+    """Chunks per doc_id over scrolled records (payload with at least ``doc_id``)."""
+    counts: dict[str, int] = {}
+    for record in records:
+        doc_id = str((record.payload or {}).get("doc_id", ""))
+        counts[doc_id] = counts.get(doc_id, 0) + 1
+    return counts
 
 
 def pending_entry(point_id: Any, payload: dict[str, Any]) -> tuple[str, str, str]:

@@ -31,12 +31,14 @@ from core.store.common import (
     Bm25Encoder,
     chunk_payload,
     collapse_duplicates,
+    count_by_document,
     duplicate_candidate,
     pending_entry,
+    point_hit,
     qdrant_edge,
     search_depths,
     sorted_in_reading_order,
-    stored_hit,
+    stored_point,
 )
 
 log = logging.getLogger(__name__)
@@ -159,7 +161,7 @@ class EdgeStore:
                 with_payload=True,
                 with_vector=[DENSE],
             )
-        return [self._hit(point, dense) for point in self._shard.query(request)]
+        return [point_hit(point, dense) for point in self._shard.query(request)]
 
     def keyword_texts(self, term: str, limit: int) -> list[str] | None:
         """Texts of the chunks sharing a BM25 token with ``term`` (best first); None when the term
@@ -174,15 +176,11 @@ class EdgeStore:
     def document_chunks(self, doc_id: str) -> list[StoredHit]:
         qe = self._qe
         condition = qe.Filter(must=[qe.FieldCondition(key="doc_id", match=qe.MatchValue(doc_id))])
-        hits = [self._hit(record, []) for record in self._scroll(condition, True, False)]
+        hits = [point_hit(record, []) for record in self._scroll(condition, True, False)]
         return sorted_in_reading_order(hits)
 
     def chunk_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for record in self._scroll(None, ["doc_id"], False):
-            doc_id = str((record.payload or {}).get("doc_id", ""))
-            counts[doc_id] = counts.get(doc_id, 0) + 1
-        return counts
+        return count_by_document(self._scroll(None, ["doc_id"], False))
 
     def count(self) -> int:
         return int(self._shard.count(self._qe.CountRequest(exact=True)))
@@ -192,21 +190,9 @@ class EdgeStore:
         while True:
             request = self._qe.ScrollRequest(offset=offset, limit=batch, with_payload=True, with_vector=True)
             records, offset = self._shard.scroll(request)
-            yield [self._stored_point(record) for record in records]
+            yield [stored_point(record) for record in records]
             if offset is None:
                 return
-
-    @staticmethod
-    def _stored_point(record: Any) -> StoredPoint:
-        vectors = record.vector if isinstance(record.vector, dict) else {}
-        sparse = vectors.get(SPARSE)
-        dense = vectors.get(DENSE)
-        return StoredPoint(
-            point_id=str(record.id),
-            payload=dict(record.payload or {}),
-            dense=[float(v) for v in dense] if dense else None,
-            sparse=([int(i) for i in sparse.indices], [float(v) for v in sparse.values]) if sparse else ([], []),
-        )
 
     def import_points(self, points: Sequence[StoredPoint]) -> None:
         qe = self._qe
@@ -249,8 +235,3 @@ class EdgeStore:
             if "No space left" in str(error):
                 raise DiskFull("the disk is full: the index could not be written") from error
             raise StoreError(f"the index could not be written: {error}") from error
-
-    @staticmethod
-    def _hit(point: Any, query: list[float]) -> StoredHit:
-        vectors = point.vector if isinstance(point.vector, dict) else {}
-        return stored_hit(point.payload or {}, float(getattr(point, "score", 0.0)), vectors.get(DENSE), query)

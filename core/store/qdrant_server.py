@@ -56,11 +56,13 @@ from core.store.common import (
     Bm25Encoder,
     chunk_payload,
     collapse_duplicates,
+    count_by_document,
     duplicate_candidate,
     pending_entry,
+    point_hit,
     search_depths,
     sorted_in_reading_order,
-    stored_hit,
+    stored_point,
 )
 
 log = logging.getLogger(__name__)
@@ -306,7 +308,7 @@ class QdrantServerStore:
                                     m.Prefetch(query=sparse, using=SPARSE, limit=depth)],
                        "query": fusion}
         response = self._call(self._client.query_points, self._collection, **request, **common)
-        return [self._hit(point, dense) for point in response.points]
+        return [point_hit(point, dense) for point in response.points]
 
     def keyword_texts(self, term: str, limit: int) -> list[str] | None:
         """Texts of the chunks sharing a BM25 token with ``term`` (best first); None when the term
@@ -320,14 +322,10 @@ class QdrantServerStore:
 
     def document_chunks(self, doc_id: str) -> list[StoredHit]:
         condition = self._models.Filter(must=[self._match("doc_id", doc_id)])
-        return sorted_in_reading_order([self._hit(r, []) for r in self._scroll(condition, True, False)])
+        return sorted_in_reading_order([point_hit(r, []) for r in self._scroll(condition, True, False)])
 
     def chunk_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for record in self._scroll(None, ["doc_id"], False):
-            doc_id = str((record.payload or {}).get("doc_id", ""))
-            counts[doc_id] = counts.get(doc_id, 0) + 1
-        return counts
+        return count_by_document(self._scroll(None, ["doc_id"], False))
 
     def count(self) -> int:
         return int(self._call(self._client.count, self._collection, exact=True).count)
@@ -337,21 +335,9 @@ class QdrantServerStore:
         while True:
             records, offset = self._call(self._client.scroll, self._collection, limit=batch, offset=offset,
                                          with_payload=True, with_vectors=True)
-            yield [self._stored_point(record) for record in records]
+            yield [stored_point(record) for record in records]
             if offset is None:
                 return
-
-    @staticmethod
-    def _stored_point(record: Any) -> StoredPoint:
-        vectors = record.vector if isinstance(record.vector, dict) else {}
-        dense = vectors.get(DENSE)
-        sparse = vectors.get(SPARSE)
-        return StoredPoint(
-            point_id=str(record.id),
-            payload=dict(record.payload or {}),
-            dense=[float(v) for v in dense] if dense is not None else None,
-            sparse=([int(i) for i in sparse.indices], [float(v) for v in sparse.values]) if sparse else ([], []),
-        )
 
     def _scroll(self, condition: Any, with_payload: Any, with_vectors: Any) -> Iterator[Any]:
         offset = None
@@ -376,8 +362,3 @@ class QdrantServerStore:
             return method(*args, **kwargs)
         except Exception as error:  # the client raises its own and httpx's exceptions
             raise _translate(error, self._location.describe()) from error
-
-    @staticmethod
-    def _hit(point: Any, query: list[float]) -> StoredHit:
-        vectors = point.vector if isinstance(point.vector, dict) else {}
-        return stored_hit(point.payload or {}, float(getattr(point, "score", 0.0) or 0.0), vectors.get(DENSE), query)
