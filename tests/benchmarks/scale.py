@@ -8,8 +8,10 @@ transaction per point, which made it I/O-bound at ~50 chunks/s here; no Qdrant s
 here), and measures for each:
 
 * upsert rate through the adapter (BM25 encoding included, batches of 1,000), and the time until
-  the points are searchable (upsert + flush) and indexed (HNSW built: Edge's ``optimize``);
-* p50/p95 latency of dense and hybrid (DBSF) searches of 10 results (after indexing);
+  the points are searchable (upsert + flush) and indexed (HNSW built: Edge's ``optimize``, which
+  Wenku itself never calls; up to ``--index-max`` chunks);
+* p50/p95 latency of dense and hybrid (DBSF) searches of 10 results, as imported and, where built,
+  with the HNSW index;
 * peak RSS of the process doing it (each store and size runs in its own subprocess) and the disk
   used by its files.
 
@@ -98,7 +100,22 @@ class Corpus:
 # --- one store, one size (runs in a subprocess) -----------------------------------------------
 
 
-def measure(kind: str, size: int, work: Path, queries: int) -> dict[str, Any]:
+def latencies(store: Any, probes: list[tuple[list[float], str]]) -> dict[str, float]:
+    """p50/p95 (ms) of dense and hybrid (DBSF) searches of 10 results."""
+    found: dict[str, list[float]] = {"dense": [], "hybrid-dbsf": []}
+    for vector, text in probes:
+        for mode, values in found.items():
+            started = time.perf_counter()
+            hits = store.search(vector, text, 10, mode)
+            values.append(time.perf_counter() - started)
+            assert hits, f"no hits for {mode}"
+    return {"dense_p50_ms": percentile(found["dense"], 0.5) * 1000,
+            "dense_p95_ms": percentile(found["dense"], 0.95) * 1000,
+            "hybrid_p50_ms": percentile(found["hybrid-dbsf"], 0.5) * 1000,
+            "hybrid_p95_ms": percentile(found["hybrid-dbsf"], 0.95) * 1000}
+
+
+def measure(kind: str, size: int, work: Path, queries: int, index_max: int = 100_000) -> dict[str, Any]:
     from core.datatypes import Span
     from core.store import ChunkRecord
 
@@ -128,27 +145,20 @@ def measure(kind: str, size: int, work: Path, queries: int) -> dict[str, Any]:
     started = time.perf_counter()
     store.flush()
     searchable = upsert_seconds + time.perf_counter() - started
-    index_seconds = None
-    if kind == "edge":
+    probes = corpus.queries(queries)
+    before = latencies(store, probes)  # as the app has it: Wenku never calls optimize itself
+    index_seconds, after = None, None
+    if kind == "edge" and size <= index_max:
         started = time.perf_counter()
         store._shard.optimize()  # build HNSW as a settled index has it
         index_seconds = time.perf_counter() - started
-    probes = corpus.queries(queries)
-    latencies: dict[str, list[float]] = {"dense": [], "hybrid-dbsf": []}
-    for vector, text in probes:
-        for mode, values in latencies.items():
-            started = time.perf_counter()
-            hits = store.search(vector, text, 10, mode)
-            values.append(time.perf_counter() - started)
-            assert hits, f"no hits for {mode}"
+        after = latencies(store, probes)
     store.close()
     result = {
         "kind": kind, "size": size, "upsert_per_s": size / upsert_seconds, "searchable_s": searchable,
         "indexed_s": None if index_seconds is None else searchable + index_seconds,
-        "dense_p50_ms": percentile(latencies["dense"], 0.5) * 1000,
-        "dense_p95_ms": percentile(latencies["dense"], 0.95) * 1000,
-        "hybrid_p50_ms": percentile(latencies["hybrid-dbsf"], 0.5) * 1000,
-        "hybrid_p95_ms": percentile(latencies["hybrid-dbsf"], 0.95) * 1000,
+        **{f"unindexed_{key}": value for key, value in before.items()},
+        **(after or before),
         "peak_rss_mb": peak_rss_mb(), "disk_mb": disk_mb(path) if path.exists() else None, "queries": queries,
     }
     shutil.rmtree(path, ignore_errors=True)
@@ -263,36 +273,45 @@ def layout(total: int, work: Path, queries: int, workspaces: int = 5) -> list[di
 # --- driver -----------------------------------------------------------------------------------
 
 
-def run_child(kind: str, size: int, work: Path, queries: int) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--child", kind, str(size), "--work", str(work), "--queries", str(queries)]
+def run_child(kind: str, size: int, work: Path, queries: int, index_max: int) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--child", kind, str(size), "--work", str(work), "--queries", str(queries),
+               "--index-max", str(index_max)]
     completed = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
     return dict(json.loads(completed.stdout.strip().splitlines()[-1]))
 
 
 def table(results: list[dict[str, Any]], capped: list[tuple[int, str]]) -> str:
-    lines = ["| store | chunks | upsert chunks/s | searchable after s | indexed after s | dense p50 / p95 ms | "
-             "hybrid p50 / p95 ms | peak RSS MB | disk MB |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| store | chunks | upsert chunks/s | searchable after s | indexed (HNSW) after s | "
+             "dense p50 / p95 ms, as imported | hybrid p50 / p95 ms, as imported | dense p50 / p95 ms, indexed | "
+             "hybrid p50 / p95 ms, indexed | peak RSS MB | disk MB |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     base = {r["size"]: r for r in results if r["kind"] == "edge"}
 
     def cell(r: dict[str, Any], key: str, fmt: str, lower: bool = True) -> str:
-        value = r[key]
+        value = r.get(key)
         if value is None:
-            return "n/a (brute force)" if key == "indexed_s" else "n/a (in memory)"
+            return {"indexed_s": "n/a", "disk_mb": "n/a (in memory)"}.get(key, "n/a")
         text = format(value, fmt)
         b = base.get(r["size"])
         if r["kind"] != "edge" and b and b.get(key):
             text += f" (×{value / b[key]:.2f})"
         return text
 
+    def pair(r: dict[str, Any], p50: str, p95: str) -> str:
+        if r.get("indexed_s") is None:
+            return "no index (brute force)" if r["kind"] != "edge" else "not built (--index-max)"
+        return f"{cell(r, p50, '.1f')} / {cell(r, p95, '.1f')}"
+
     for r in results:
         name = {"edge": "embedded (Qdrant Edge)", "local": "server adapter, local mode (in memory)",
                 "local-path": "server adapter, local mode (on disk)"}[r["kind"]]
         lines.append(f"| {name} | {r['size']:,} | {cell(r, 'upsert_per_s', ',.0f')} | {cell(r, 'searchable_s', '.1f')} | "
-                     f"{cell(r, 'indexed_s', '.1f')} | {cell(r, 'dense_p50_ms', '.1f')} / {cell(r, 'dense_p95_ms', '.1f')} | "
-                     f"{cell(r, 'hybrid_p50_ms', '.1f')} / {cell(r, 'hybrid_p95_ms', '.1f')} | "
+                     f"{cell(r, 'indexed_s', '.1f')} | {cell(r, 'unindexed_dense_p50_ms', '.1f')} / "
+                     f"{cell(r, 'unindexed_dense_p95_ms', '.1f')} | {cell(r, 'unindexed_hybrid_p50_ms', '.1f')} / "
+                     f"{cell(r, 'unindexed_hybrid_p95_ms', '.1f')} | {pair(r, 'dense_p50_ms', 'dense_p95_ms')} | "
+                     f"{pair(r, 'hybrid_p50_ms', 'hybrid_p95_ms')} | "
                      f"{cell(r, 'peak_rss_mb', ',.0f')} | {cell(r, 'disk_mb', ',.0f')} |")
     for size, reason in capped:
-        lines.append(f"| server adapter, local mode | {size:,} | not run: {reason} | | | | | | |")
+        lines.append(f"| server adapter, local mode | {size:,} | not run: {reason} | | | | | | | | |")
     return "\n".join(lines)
 
 
@@ -303,6 +322,9 @@ def main() -> int:
                         help="largest size run through local mode (pure Python: ~700 chunks/s upsert)")
     parser.add_argument("--queries", type=int, default=100, help="search probes per embedded store")
     parser.add_argument("--local-queries", type=int, default=10, help="search probes per local-mode store")
+    parser.add_argument("--index-max", type=int, default=100_000,
+                        help="largest size whose HNSW index is built (Edge optimize; ~11 min for 100k on 2 busy cores)")
+    parser.add_argument("--table", type=Path, default=None, metavar="JSON", help="print the table of a scale.json")
     parser.add_argument("--local-path", action="store_true",
                         help="local mode on disk (one SQLite transaction per point: I/O-bound) instead of in memory")
     parser.add_argument("--layout", type=int, default=None, metavar="N",
@@ -312,7 +334,12 @@ def main() -> int:
     parser.add_argument("--child", nargs=2, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(args.child[0], int(args.child[1]), args.work, args.queries)), flush=True)
+        print(json.dumps(measure(args.child[0], int(args.child[1]), args.work, args.queries, args.index_max)),
+              flush=True)
+        return 0
+    if args.table:
+        saved = json.loads(args.table.read_text())
+        print(table(saved["results"], [tuple(c) for c in saved["capped"]]))
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="wenku-scale-", dir=os.environ.get("WENKU_BENCH_TMP")) as tmp:
@@ -328,7 +355,7 @@ def main() -> int:
         results, capped = [], []
         for size in args.sizes:
             print(f"embedded store, {size:,} chunks …", file=sys.stderr, flush=True)
-            results.append(run_child("edge", size, work, args.queries))
+            results.append(run_child("edge", size, work, args.queries, args.index_max))
             print(json.dumps(results[-1]), file=sys.stderr, flush=True)
             if size > args.local_max:
                 hours = size / 700 / 3600
@@ -336,7 +363,8 @@ def main() -> int:
                                      f"point held in RAM); capped by --local-max {args.local_max:,}"))
                 continue
             print(f"server adapter in local mode, {size:,} chunks …", file=sys.stderr, flush=True)
-            results.append(run_child("local-path" if args.local_path else "local", size, work, args.local_queries))
+            results.append(run_child("local-path" if args.local_path else "local", size, work, args.local_queries,
+                                     args.index_max))
             print(json.dumps(results[-1]), file=sys.stderr, flush=True)
     (args.out / "scale.json").write_text(json.dumps({"results": results, "capped": capped}, indent=1))
     print(table(results, capped))
