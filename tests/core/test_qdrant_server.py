@@ -198,6 +198,43 @@ def test_an_unreachable_server_is_a_clear_store_unavailable_error(fake_engine) -
     assert fake_engine.list_workspaces() == []  # nothing left behind
 
 
+@pytest.mark.loopback
+def test_a_server_refusing_the_api_key_is_store_unavailable_and_the_key_is_sent() -> None:
+    """A stand-in server on 127.0.0.1 answers 401 to everything and records the api-key header."""
+    import threading
+    import warnings
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    keys: list[str | None] = []
+
+    class Refuse(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            keys.append(self.headers.get("api-key"))
+            body = b'{"status": {"error": "Must provide an API key or an Authorization bearer token"}}'
+            self.send_response(401)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # qdrant-client warns about a key over plain http
+            with pytest.raises(StoreUnavailable, match="refused the request \\(HTTP 401\\).*API key"):
+                QdrantServerStore(ServerLocation(f"http://127.0.0.1:{server.server_port}", api_key="k-123", timeout=5),
+                                  "wenku_x", DIM)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert keys and keys[0] == "k-123"
+
+
 # --- the engine on either store ----------------------------------------------------------------
 
 PAGES = [
