@@ -373,7 +373,8 @@ def _commands(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: T
         info = engine.create_workspace(args.name, mask_pii=args.mask_pii, store=args.store,
                                        api_key_env=args.api_key_env, api_key_file=args.api_key_file)
         if args.json:
-            _print_json({"created": info.name, "store": info.store}, out)
+            # "store" only for a server, so the output for embedded workspaces stays as it was
+            _print_json({"created": info.name, **({"store": info.store} if info.store != "embedded" else {})}, out)
         else:
             out.write(f"created workspace {info.name}" + (f" (index on {info.store})" if info.store != "embedded" else "") + "\n")
     elif command == "migrate":

@@ -20,7 +20,7 @@ def wenku(*args: str, data_dir: Path | None = None) -> subprocess.CompletedProce
 
 
 def test_workspace_commands_and_json(data_dir: Path) -> None:
-    assert json.loads(wenku("create", "docs", "--json", data_dir=data_dir).stdout) == {"created": "docs", "store": "embedded"}
+    assert json.loads(wenku("create", "docs", "--json", data_dir=data_dir).stdout) == {"created": "docs"}
     listed = json.loads(wenku("workspaces", "--json", data_dir=data_dir).stdout)
     assert [w["name"] for w in listed["workspaces"]] == ["docs"]
     assert wenku("rename", "docs", "papers", data_dir=data_dir).returncode == 0
