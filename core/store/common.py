@@ -63,6 +63,14 @@ class Bm25Encoder:
         return self._bm25.embed_query(normalise_for_index(text))
 
 
+def named_vectors(sparse: Any, dense: Sequence[float] | None) -> dict[str, Any]:
+    """A point's vectors by name: always the BM25 one, the dense one once it is computed."""
+    vectors: dict[str, Any] = {SPARSE: sparse}
+    if dense is not None:
+        vectors[DENSE] = [float(v) for v in dense]
+    return vectors
+
+
 def chunk_payload(chunk: ChunkRecord) -> dict[str, Any]:
     """The stored payload of a chunk: position, text, OCR boxes/score, near-duplicate entries.
 

@@ -33,6 +33,7 @@ from core.store.common import (
     collapse_duplicates,
     count_by_document,
     duplicate_candidate,
+    named_vectors,
     pending_entry,
     point_hit,
     qdrant_edge,
@@ -95,10 +96,7 @@ class EdgeStore:
         return [duplicate_candidate(record.id, record.payload or {}) for record in records]
 
     def _vectors(self, chunk: ChunkRecord) -> dict[str, Any]:
-        vectors: dict[str, Any] = {SPARSE: self._bm25.document(chunk)}
-        if chunk.vector is not None:
-            vectors[DENSE] = list(map(float, chunk.vector))
-        return vectors
+        return named_vectors(self._bm25.document(chunk), chunk.vector)
 
     def set_dense(self, vectors: dict[str, Sequence[float]]) -> None:
         """Add dense vectors; points deleted meanwhile (a document removed or replaced while it was
@@ -196,12 +194,8 @@ class EdgeStore:
 
     def import_points(self, points: Sequence[StoredPoint]) -> None:
         qe = self._qe
-        records = []
-        for point in points:
-            vector: dict[str, Any] = {SPARSE: qe.SparseVector(indices=point.sparse[0], values=point.sparse[1])}
-            if point.dense is not None:
-                vector[DENSE] = point.dense
-            records.append(qe.Point(id=point.point_id, vector=vector, payload=point.payload))
+        records = [qe.Point(id=point.point_id, payload=point.payload, vector=named_vectors(
+            qe.SparseVector(indices=point.sparse[0], values=point.sparse[1]), point.dense)) for point in points]
         if records:
             self._apply(qe.UpdateOperation.upsert_points(records))
 

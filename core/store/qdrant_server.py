@@ -58,6 +58,7 @@ from core.store.common import (
     collapse_duplicates,
     count_by_document,
     duplicate_candidate,
+    named_vectors,
     pending_entry,
     point_hit,
     search_depths,
@@ -217,10 +218,7 @@ class QdrantServerStore:
             self._call(self._client.upsert, self._collection, points=points, wait=True)
 
     def _vectors(self, chunk: ChunkRecord) -> dict[str, Any]:
-        vectors: dict[str, Any] = {SPARSE: self._sparse(self._bm25.document(chunk))}
-        if chunk.vector is not None:
-            vectors[DENSE] = list(map(float, chunk.vector))
-        return vectors
+        return named_vectors(self._sparse(self._bm25.document(chunk)), chunk.vector)
 
     def _sparse(self, vector: Any) -> Any:
         return self._models.SparseVector(indices=list(vector.indices), values=list(vector.values))
@@ -247,12 +245,8 @@ class QdrantServerStore:
 
     def import_points(self, points: Sequence[StoredPoint]) -> None:
         m = self._models
-        structs = []
-        for point in points:
-            vector: dict[str, Any] = {SPARSE: m.SparseVector(indices=point.sparse[0], values=point.sparse[1])}
-            if point.dense is not None:
-                vector[DENSE] = point.dense
-            structs.append(m.PointStruct(id=point.point_id, vector=vector, payload=point.payload))
+        structs = [m.PointStruct(id=point.point_id, payload=point.payload, vector=named_vectors(
+            m.SparseVector(indices=point.sparse[0], values=point.sparse[1]), point.dense)) for point in points]
         if structs:
             self._call(self._client.upsert, self._collection, points=structs, wait=True)
 
