@@ -361,7 +361,7 @@ def main() -> int:
                 measured = [r["upsert_per_s"] for r in results if r["kind"] != "edge"]
                 rate = measured[-1] if measured else 700.0  # slower as the collection grows
                 capped.append((size, f"local mode is pure Python (at most {rate:,.0f} chunks/s upsert here: over "
-                                     f"{size / rate / 3600:.1f} h, every point held in RAM); capped by --local-max "
+                                     f"{size / rate / 60:,.0f} min, every point held in RAM); capped by --local-max "
                                      f"{args.local_max:,}"))
                 continue
             print(f"server adapter in local mode, {size:,} chunks …", file=sys.stderr, flush=True)
