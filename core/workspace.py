@@ -177,6 +177,8 @@ class WorkspaceFolder:
 
     @property
     def shard_path(self) -> Path:
+        """The default embedded shard folder; the settings' ``store`` entry may name another
+        folder or a server (:func:`core.store.factory.current` says which)."""
         return self.path / "shard"
 
     def documents(self) -> list[DocumentRecord]:
