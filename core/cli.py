@@ -94,6 +94,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--mask-pii", action="store_true",
                    help="mask e-mails, phone/ID/card numbers, IP addresses and cued names in everything indexed")
+    p.add_argument("--store", default="embedded", metavar="URL",
+                   help="where the index lives: 'embedded' (default, in the workspace folder) or a Qdrant server "
+                        "URL such as https://qdrant.example:6333")
+    _api_key_options(p)
+    p = sub.add_parser("migrate", parents=[common],
+                       help="move a workspace's index to a Qdrant server or back, without re-embedding")
+    p.add_argument("name")
+    p.add_argument("--to", required=True, metavar="URL", help="'embedded' or a Qdrant server URL")
+    p.add_argument("--keep-source", action="store_true", help="keep the old index after the move (default: delete it)")
+    _api_key_options(p)
     p = sub.add_parser("delete", parents=[common], help="delete a workspace and its index (not your files)")
     p.add_argument("name")
     p = sub.add_parser("rename", parents=[common], help="rename a workspace")
@@ -160,6 +170,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cross-language", action="store_true",
                    help="translate the answerable questions into the other language (chat model) and score retrieval")
     return parser
+
+
+def _api_key_options(p: argparse.ArgumentParser) -> None:
+    keys = p.add_mutually_exclusive_group()
+    keys.add_argument("--api-key-env", metavar="VAR",
+                      help="environment variable holding the server's API key (default: WENKU_QDRANT_API_KEY); "
+                           "only its name is stored")
+    keys.add_argument("--api-key-file", metavar="FILE",
+                      help="file whose first line is the server's API key; only its path is stored")
 
 
 def _setup_logging(data_dir: Path, verbose: bool) -> None:
@@ -289,6 +308,8 @@ def _ingest_progress(err: TextIO) -> ProgressSlot:
     def show(progress: Any) -> None:
         if progress.stage == "embedding":
             line = f"  indexing by meaning: {progress.chunks_done}/{progress.chunks_total} chunks"
+        elif progress.stage == "migrating":
+            line = f"  copying to {progress.current_file}: {progress.chunks_done}/{progress.chunks_total} chunks"
         else:
             line = (f"  file {min(progress.files_done + 1, progress.files_total)}/{progress.files_total} "
                     f"{progress.current_file}: page {progress.pages_done}/{progress.pages_total} ({progress.stage})")
@@ -459,8 +480,15 @@ def _commands(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: T
             for i in infos:
                 out.write(f"{i.name}\t{i.documents} documents\t{i.chunks} chunks\n")
     elif command == "create":
-        info = engine.create_workspace(args.name, mask_pii=args.mask_pii)
-        _print_json({"created": info.name}, out) if args.json else out.write(f"created workspace {info.name}\n")
+        info = engine.create_workspace(args.name, mask_pii=args.mask_pii, store=args.store,
+                                       api_key_env=args.api_key_env, api_key_file=args.api_key_file)
+        if args.json:
+            # "store" only for a server, so the output for embedded workspaces stays as it was
+            _print_json({"created": info.name, **({"store": info.store} if info.store != "embedded" else {})}, out)
+        else:
+            out.write(f"created workspace {info.name}" + (f" (index on {info.store})" if info.store != "embedded" else "") + "\n")
+    elif command == "migrate":
+        return _migrate(args, engine, cancel, out, err)
     elif command == "delete":
         engine.delete_workspace(args.name)
         _print_json({"deleted": args.name}, out) if args.json else out.write(f"deleted workspace {args.name}\n")
@@ -511,6 +539,24 @@ def _commands(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: T
         return _smoke(args, engine, cancel, out, err)
     elif command == "eval":
         return _eval(args, engine, cancel, out, err)
+    return 0
+
+
+def _migrate(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: TextIO, err: TextIO) -> int:
+    report = engine.migrate_workspace(args.name, args.to, api_key_env=args.api_key_env,
+                                      api_key_file=args.api_key_file, keep_source=args.keep_source,
+                                      progress=_ingest_progress(err), cancel=cancel)
+    if err.isatty():
+        err.write("\r" + " " * 100 + "\r")
+    if args.json:
+        _print_json(asdict(report), out)
+    elif report.cancelled:
+        out.write(f"cancelled: workspace {report.workspace} stays on {report.source}\n")
+    else:
+        kept = "kept" if report.source_kept else "deleted"
+        out.write(f"moved workspace {report.workspace} from {report.source} to {report.target}: {report.documents} "
+                  f"documents, {report.chunks} chunks copied and verified in {report.seconds:.1f} s "
+                  f"(old index {kept})\n")
     return 0
 
 

