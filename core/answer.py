@@ -70,12 +70,18 @@ def _tokens(text: str) -> list[str]:
     return [t.lower() for t in _TOKEN.findall(text)]
 
 
+def _is_figure(token: str) -> bool:
+    return any(c.isdigit() for c in token)
+
+
 def ground_uncited(answer: str, passages: Sequence[Passage]) -> str:
     """Add ``[n]`` to sentences the model left uncited but that clearly come from passage n.
 
     Small models often state a fact from a passage and forget the marker. A sentence gets the
     marker of the passage that contains most of its tokens, if that share reaches
-    :data:`GROUNDING_OVERLAP`; sentences with no such passage stay uncited.
+    :data:`GROUNDING_OVERLAP`; sentences with no such passage stay uncited. A reply of one or two
+    tokens counts only if it holds a figure ("2009年") and the passage holds all of it (the
+    best-ranked such passage is cited); other very short replies stay uncited.
     """
     if not passages:
         return answer
@@ -88,12 +94,14 @@ def _ground_line(line: str, vocabularies: list[set[str]]) -> str:
     for match in _SENTENCE.finditer(line):
         sentence = match.group(0)
         tokens = _tokens(_MARKER.sub("", sentence))
-        if _MARKER.search(sentence) or len(tokens) < 3:
+        if _MARKER.search(sentence) or not tokens or (len(tokens) < 3 and not any(map(_is_figure, tokens))):
             out.append(sentence)
             continue
         shares = [sum(1 for t in tokens if t in vocabulary) / len(tokens) for vocabulary in vocabularies]
         best = max(range(len(shares)), key=shares.__getitem__)
-        if shares[best] >= GROUNDING_OVERLAP:
+        # A bare figure ("2009年", "$2.4 million") is grounded only where every token occurs.
+        enough = 1.0 if len(tokens) < 3 else GROUNDING_OVERLAP
+        if shares[best] >= enough:
             stripped = sentence.rstrip()
             out.append(f"{stripped} [{best + 1}]" + sentence[len(stripped):])
         else:

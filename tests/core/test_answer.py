@@ -205,6 +205,11 @@ def test_uncited_sentences_taken_from_a_passage_get_its_marker() -> None:
     assert ground_uncited("合作社成立于2009年。", passages) == "合作社成立于2009年。 [2]"
     assert ground_uncited("It was completed in 1832 [1]. Cats are mammals.", passages) == \
         "It was completed in 1832 [1]. Cats are mammals."
+    # A bare figure is traced only to a passage holding all of it; other short replies are not.
+    assert ground_uncited("2009年", passages) == "2009年 [2]"
+    assert ground_uncited("1832", passages) == "1832 [1]"
+    assert ground_uncited("2010年", passages) == "2010年"
+    assert ground_uncited("Yes.", passages) == "Yes."
 
 
 def test_an_answer_with_no_traceable_source_is_refused(fake_engine, tmp_path: Path, monkeypatch) -> None:
