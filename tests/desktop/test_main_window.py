@@ -126,7 +126,7 @@ def test_import_ask_cite_and_restart(qtbot: Any, make_window: Any, real_embedder
 
 def test_cancel_import_and_generation(qtbot: Any, make_window: Any, real_embedder: Any, tmp_path: Path) -> None:
     small = text_pdf(tmp_path / "bridge.pdf", BRIDGE)
-    big = many_pages_pdf(tmp_path / "inventory.pdf", 40)
+    big = many_pages_pdf(tmp_path / "inventory.pdf", 200)  # long enough that the cancel lands mid-indexing
     window = make_window(real_embedder, delay_s=0.3)
     create_workspace(qtbot, window, "cancel")
     with qtbot.waitSignal(window.import_finished, timeout=120000):
