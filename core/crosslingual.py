@@ -9,7 +9,7 @@ question is also translated by the chat model (a short prompt, cached) and searc
 two page lists are merged by similarity, each page scored against the query in its own language
 (see :func:`merge_page_lists`). Measured again: README "Quality".
 
-Which languages a workspace holds is read once per open workspace from the first chunks of each
+Which languages a workspace holds is read once per open workspace from a few chunks of each
 document (no manifest change, so older workspaces get it too) and forgotten when documents change.
 Any thread; :class:`QueryTranslator` serialises itself.
 """
@@ -26,7 +26,7 @@ from core.datatypes import Language, Passage
 from core.lang import detect_language
 from core.llm import ChatMessage, ChatModel
 
-#: Chunks read per document to decide its language (its opening pages).
+#: Chunks read per document to decide its language.
 LANGUAGE_SAMPLE_CHUNKS = 12
 #: A translated question is a line; more tokens than this means the model is rambling.
 TRANSLATION_TOKENS = 96

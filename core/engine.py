@@ -640,10 +640,8 @@ class Engine:
         ws = self._workspace(name)
         with ws.lock:
             if ws.languages is None:
-                ws.languages = crosslingual.document_languages(
-                    [c.text for c in ws.store.document_chunks(d.doc_id)[:crosslingual.LANGUAGE_SAMPLE_CHUNKS]]
-                    for d in ws.folder.documents()
-                )
+                samples = ws.store.text_samples(crosslingual.LANGUAGE_SAMPLE_CHUNKS)
+                ws.languages = crosslingual.document_languages(samples.get(d.doc_id, []) for d in ws.folder.documents())
             return ws.languages
 
     def _search_pages_many(self, workspaces: Sequence[str], query: str, pages: int) -> list[list[Passage]]:

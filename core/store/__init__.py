@@ -104,6 +104,10 @@ class VectorStore(Protocol):
     def document_chunks(self, doc_id: str) -> list[StoredHit]:
         """Every chunk of one document in reading order (page, then position); score 0."""
 
+    def text_samples(self, per_document: int) -> dict[str, list[str]]:
+        """Up to ``per_document`` chunk texts of every document (doc_id → texts, in no particular
+        order), read in one pass over the store: to tell which languages the documents are in."""
+
     def delete_documents(self, doc_ids: Sequence[str]) -> None:
         """Remove every chunk of the given documents."""
 

@@ -123,6 +123,17 @@ def stored_hit(payload: dict[str, Any], score: float, stored_dense: Sequence[flo
     )
 
 
+def samples_by_document(records: Iterable[Any], per_document: int) -> dict[str, list[str]]:
+    """Up to ``per_document`` texts per doc_id from scrolled records (payload ``doc_id``, ``text``)."""
+    samples: dict[str, list[str]] = {}
+    for record in records:
+        payload = record.payload or {}
+        texts = samples.setdefault(str(payload.get("doc_id", "")), [])
+        if len(texts) < per_document:
+            texts.append(str(payload.get("text", "")))
+    return samples
+
+
 def point_hit(point: Any, query: Sequence[float]) -> StoredHit:
     """The hit of a point or record as either client returns it (``payload``, ``score``, and
     ``vector`` as a dict by vector name)."""

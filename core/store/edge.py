@@ -37,6 +37,7 @@ from core.store.common import (
     pending_entry,
     point_hit,
     qdrant_edge,
+    samples_by_document,
     search_depths,
     sorted_in_reading_order,
     stored_point,
@@ -176,6 +177,9 @@ class EdgeStore:
         condition = qe.Filter(must=[qe.FieldCondition(key="doc_id", match=qe.MatchValue(doc_id))])
         hits = [point_hit(record, []) for record in self._scroll(condition, True, False)]
         return sorted_in_reading_order(hits)
+
+    def text_samples(self, per_document: int) -> dict[str, list[str]]:
+        return samples_by_document(self._scroll(None, ["doc_id", "text"], False), per_document)
 
     def chunk_counts(self) -> dict[str, int]:
         return count_by_document(self._scroll(None, ["doc_id"], False))

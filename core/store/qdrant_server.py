@@ -61,6 +61,7 @@ from core.store.common import (
     named_vectors,
     pending_entry,
     point_hit,
+    samples_by_document,
     search_depths,
     sorted_in_reading_order,
     stored_point,
@@ -317,6 +318,9 @@ class QdrantServerStore:
     def document_chunks(self, doc_id: str) -> list[StoredHit]:
         condition = self._models.Filter(must=[self._match("doc_id", doc_id)])
         return sorted_in_reading_order([point_hit(r, []) for r in self._scroll(condition, True, False)])
+
+    def text_samples(self, per_document: int) -> dict[str, list[str]]:
+        return samples_by_document(self._scroll(None, ["doc_id", "text"], False), per_document)
 
     def chunk_counts(self) -> dict[str, int]:
         return count_by_document(self._scroll(None, ["doc_id"], False))

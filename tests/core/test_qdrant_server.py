@@ -130,6 +130,13 @@ def test_delete_counts_keywords_and_candidates(store) -> None:
     assert store.chunk_counts() == {"doc1": 3, "doc2": 2}
 
 
+def test_text_samples_give_a_few_texts_of_every_document_in_one_pass(store) -> None:
+    store.upsert(_records())
+    samples = store.text_samples(2)
+    assert {doc: len(texts) for doc, texts in samples.items()} == {"doc0": 2, "doc1": 2, "doc2": 2}
+    assert all(text in TEXTS for texts in samples.values() for text in texts)
+
+
 def test_export_and_import_copy_points_exactly(both) -> None:
     edge, server = both
     edge.upsert(_records(with_dense=False))
