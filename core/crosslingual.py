@@ -6,8 +6,8 @@ cannot match across scripts at all. Measured on the dev kit with machine-transla
 (session 1, `wenku eval --cross-language`): recall@5 0.24 for English questions about Chinese
 pages and 0.07 for the reverse. So when a workspace holds documents in the other language, the
 question is also translated by the chat model (a short prompt, cached) and searched as such; the
-two page lists are merged by similarity, each page scored against the query in its own language
-(see :func:`merge_page_lists`). Measured again: README "Quality".
+pages it finds in the other language are interleaved with the question's own (see
+:func:`merge_page_lists`). Measured again: README "Quality".
 
 Which languages a workspace holds is read once per open workspace from a few chunks of each
 document (no manifest change, so older workspaces get it too) and forgotten when documents change.
@@ -39,7 +39,7 @@ def other_language(language: Language) -> Language:
 
 
 def document_languages(chunk_texts: Iterable[Sequence[str]]) -> frozenset[Language]:
-    """The languages of documents given as their chunk texts in reading order (one per document)."""
+    """The languages of documents, each given as a few of its chunk texts (any order)."""
     found: set[Language] = set()
     for texts in chunk_texts:
         sample = "\n".join(texts[:LANGUAGE_SAMPLE_CHUNKS])
@@ -48,8 +48,12 @@ def document_languages(chunk_texts: Iterable[Sequence[str]]) -> frozenset[Langua
     return frozenset(found)
 
 
-def _first_line(text: str) -> str:
-    line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+def translation_reply(model: ChatModel, question: str, target: Language, cancel: CancelToken) -> str:
+    """The model's translation of ``question`` into ``target``: the first line of its reply, without
+    a label or quotes it may add; empty if it replied nothing. Not checked: see QueryTranslator."""
+    prompt = prompts.template(target, "translate").format(text=question)
+    reply = "".join(model.stream([ChatMessage("user", prompt)], max_tokens=TRANSLATION_TOKENS, cancel=cancel))
+    line = next((line.strip() for line in reply.splitlines() if line.strip()), "")
     for prefix in ("English question:", "Question:", "问题：", "中文问题：", "翻译："):
         line = line.removeprefix(prefix).strip()
     return line.strip("\"'“”「」 ")
@@ -81,9 +85,7 @@ class QueryTranslator:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key] or None
-        prompt = prompts.template(target, "translate").format(text=question)
-        reply = "".join(model().stream([ChatMessage("user", prompt)], max_tokens=TRANSLATION_TOKENS, cancel=cancel))
-        text = _first_line(reply)
+        text = translation_reply(model(), question, target, cancel)
         usable = text if len(text) >= 2 and detect_language(text) == target else ""
         if cancel.cancelled:
             return usable or None

@@ -29,10 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core import prompts
 from core.cancel import CancelToken
-from core.crosslingual import QueryTranslator
-from core.datatypes import AnswerDone, AnswerFailed, AskRequest, SearchRequest
+from core.crosslingual import QueryTranslator, translation_reply
+from core.datatypes import AnswerDone, AnswerFailed, AskRequest, Language, SearchRequest
 from core.errors import UserError
 from core.fileio import sha256_file, write_json_atomic
 
@@ -284,19 +283,15 @@ def cross_language_questions(
     reverse; the gold pages stay the same. This measures whether retrieval crosses languages. The
     kind becomes ``cross-language`` and ``lang`` the translated question's language.
     """
-    from core.llm import ChatMessage
-
     translations: dict[str, str] = json.loads(cache.read_text(encoding="utf-8")) if cache.is_file() else {}
     model = engine.chat_model()
     out = []
     for number, question in enumerate(q for q in questions if q.answerable):
         if cancel.cancelled:
             break
-        target = "en" if question.lang == "zh" else "zh"
+        target: Language = "en" if question.lang == "zh" else "zh"
         if question.id not in translations:
-            prompt = prompts.template(target, "translate").format(text=question.text)
-            text = "".join(model.stream([ChatMessage("user", prompt)], max_tokens=96, cancel=cancel)).strip()
-            translations[question.id] = text.splitlines()[0].strip() if text else question.text
+            translations[question.id] = translation_reply(model, question.text, target, cancel) or question.text
             cache.write_text(json.dumps(translations, ensure_ascii=False, indent=1), encoding="utf-8")
             if number % 10 == 9:
                 say(f"translated {number + 1} questions")
