@@ -123,6 +123,9 @@ def test_merge_keeps_each_ranking_and_interleaves_by_similarity_above_the_langua
     # en.pdf 1 is 0.01 above its level; zh.pdf 1 is 0.02 above, zh.pdf 2 0.01 below; the
     # translation's Chinese hit is not taken; zh.pdf 4 stays after zh.pdf 2 (the fused order).
     assert [(g[0].doc, g[0].page) for g in merged] == [("zh.pdf", 1), ("en.pdf", 1), ("zh.pdf", 2), ("zh.pdf", 4)]
+    # en.pdf 2 (0.09 below its level) is not taken even with room for it: nothing there answers.
+    roomy = crosslingual.merge_page_lists(original, translated, 6, "en", level)
+    assert ("en.pdf", 2) not in [(g[0].doc, g[0].page) for g in roomy] and len(roomy) == 4
     # Without levels the raw similarities decide (a tie keeps the question's own page first).
     assert [(g[0].doc, g[0].page) for g in crosslingual.merge_page_lists(original, translated, 4, "en")] == [
         ("zh.pdf", 1), ("zh.pdf", 2), ("zh.pdf", 4), ("en.pdf", 1)]
