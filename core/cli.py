@@ -15,6 +15,7 @@ import logging
 import logging.handlers
 import signal
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -117,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-ocr", action="store_true", help="do not OCR pages or images without text")
     p.add_argument("--prune", action="store_true",
                    help="remove documents imported from under the given folders whose file no longer exists")
+    p.add_argument("--no-vector-index", action="store_true",
+                   help="do not wait for the search index (HNSW) a big import needs; searches stay exact scans "
+                        "(slower past ~100k chunks) until a later import or the app builds it")
     p = sub.add_parser("extract", parents=[common], help="print a PDF's text page by page as import sees it")
     p.add_argument("file", type=Path)
     p.add_argument("--raw", action="store_true", help="the text as extracted, before cleaning")
@@ -215,6 +219,24 @@ def _report_json(report: IngestReport) -> dict[str, Any]:
         "totals": {"boilerplate_lines": report.boilerplate_lines, "dropped_chunks": report.dropped_chunks(),
                    "near_duplicate_chunks": report.near_duplicate_chunks},
     }
+
+
+def _wait_for_vector_index(engine: Any, name: str, cancel: CancelToken, err: TextIO) -> None:
+    """Wait while the engine builds the workspace's HNSW index after a big import (it would be
+    killed when the command exits); Ctrl+C stops it and leaves the workspace as imported."""
+    builder, announced = engine.vector_index, False
+    while (state := builder.state(name)) is not None:
+        if state == "building" and not announced:
+            status = engine.index_status(name)
+            err.write(f"building the search index (HNSW) of {status.unindexed_vectors:,} vectors; searches already "
+                      "work (by exact scan) — Ctrl+C stops it, the next import builds it\n")
+            announced = True
+        if cancel.cancelled:
+            builder.cancel(name)
+            break
+        time.sleep(0.2)
+    if announced:
+        err.write(f"search index: {builder.last_result.get(name, 'cancelled')}\n")
 
 
 def _print_report(report: IngestReport, out: TextIO) -> None:
@@ -503,10 +525,13 @@ def _commands(args: argparse.Namespace, engine: Any, cancel: CancelToken, out: T
             for d in docs:
                 out.write(f"{d.file_name}\t{d.status}\t{d.pages} pages\t{d.ocr_pages} OCR'd\t{d.chunks} chunks\t{d.source_path}\n")
     elif command == "ingest":
+        engine.auto_vector_index = not args.no_vector_index
         report = engine.ingest(args.name, args.paths, progress=_ingest_progress(err), cancel=cancel, prune=args.prune)
         if err.isatty():
             err.write("\r" + " " * 100 + "\r")
         _print_json(_report_json(report), out) if args.json else _print_report(report, out)
+        if not cancel.cancelled:
+            _wait_for_vector_index(engine, args.name, cancel, err)
     elif command == "search":
         passages = engine.search(SearchRequest(args.name, args.question, args.top_k, translate=args.translate),
                                  cancel=cancel)

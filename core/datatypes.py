@@ -152,10 +152,15 @@ class PageExtract:
 
 @dataclass(frozen=True)
 class IndexStatus:
-    """How much of a workspace is searchable by meaning yet (see progressive indexing)."""
+    """How much of a workspace is searchable by meaning yet (see progressive indexing), and how
+    much of it is searched by exact scan rather than through the HNSW index (embedded store:
+    ``unindexed_vectors`` is an estimate; ``vector_index_state`` "queued"/"building" while the
+    index is being built in the background, else None)."""
 
     chunks: int
     pending_dense: int
+    unindexed_vectors: int = 0
+    vector_index_state: str | None = None
 
     @property
     def complete(self) -> bool:

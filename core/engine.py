@@ -65,6 +65,8 @@ from core.lang import detect_language
 from core.llm import ChatModel, OpeningProbe
 from core.store import SearchMode, VectorStore
 from core.store import factory as stores
+from core.store.edge import EdgeStore
+from core.vector_index import VectorIndexBuilder
 from core.workspace import WorkspaceFolder, list_names, read_summary, validate_name
 
 log = logging.getLogger(__name__)
@@ -195,6 +197,10 @@ class Engine:
         self._open: dict[str, _OpenWorkspace] = {}
         self._lock = threading.RLock()
         self._model_lock = threading.Lock()
+        #: Builds embedded workspaces' HNSW indexes after big imports (``auto_vector_index`` off:
+        #: only when :meth:`build_vector_index` is called). ``_open.get`` takes no lock: see the builder.
+        self.vector_index = VectorIndexBuilder(self._open.get)
+        self.auto_vector_index = True
 
     @classmethod
     def create(
@@ -352,6 +358,7 @@ class Engine:
         progress = progress or ProgressSlot()
         cancel = cancel or CancelToken()
         started = time.perf_counter()
+        self.vector_index.cancel(ws.folder.name)  # its copy would be of the store being left
         with ws.import_lock, ws.lock:
             folder = ws.folder
             source_entry = stores.current(folder.settings)
@@ -396,6 +403,7 @@ class Engine:
                 folder.update_settings(drop=("retired_store",))
         progress.update(stage="idle")
         log.info("event=migrate_done workspace=%s target=%s chunks=%d", folder.name, target_name, total)
+        self._index_later(folder.name)
         return MigrationReport(folder.name, stores.describe(source_entry), target_name, len(expected), total,
                                time.perf_counter() - started, keep_source)
 
@@ -484,6 +492,7 @@ class Engine:
             if opened is None:
                 opened = self._open_workspace(name)
                 self._open[name] = opened
+                self._index_later(name)  # a workspace left unindexed (an import ended by a kill)
             return opened
 
     def _open_workspace(self, name: str) -> _OpenWorkspace:
@@ -544,6 +553,7 @@ class Engine:
             store.flush()
 
     def _close_workspace(self, name: str) -> None:
+        self.vector_index.cancel(name)
         opened = self._open.pop(name, None)
         if opened is not None:
             with opened.lock:
@@ -589,6 +599,7 @@ class Engine:
             finally:
                 ws.languages = None
         progress.update(stage="idle")
+        self._index_later(workspace)
         return report
 
     def complete_indexing(
@@ -598,13 +609,35 @@ class Engine:
         ws = self._workspace(workspace)
         context = IngestContext(ws.folder, ws.store, ws.lock, progress or ProgressSlot(), cancel or CancelToken())
         with ws.import_lock:
-            return DenseIndexer(context, self._embedder).run()
+            count = DenseIndexer(context, self._embedder).run()
+        self._index_later(workspace)
+        return count
+
+    def _index_later(self, workspace: str) -> None:
+        if self.auto_vector_index:
+            self.vector_index.schedule(validate_name(workspace))
+
+    def build_vector_index(self, workspace: str, *, cancel: CancelToken | None = None) -> str:
+        """Build the workspace's HNSW index now if it needs one (see :mod:`core.vector_index`) and
+        wait for it; returns what happened ("built in 12.3 s", "not needed (...)", "cancelled",
+        ...). Searches go on meanwhile; ``cancel`` stops the build (nothing changes)."""
+        name = validate_name(workspace)
+        self._workspace(name)
+        self.vector_index.schedule(name)
+        if not self.vector_index.wait(name, cancel):
+            self.vector_index.cancel(name)
+            return "cancelled"
+        return self.vector_index.last_result.get(name, "not needed")
 
     def index_status(self, workspace: str) -> IndexStatus:
         """Chunks in the workspace and how many still wait for their dense vector."""
         ws = self._workspace(workspace)
         with ws.lock:
-            return IndexStatus(chunks=ws.store.count(), pending_dense=ws.store.pending_count())
+            store = ws.store
+            pending = store.pending_count()
+            unindexed = store.unindexed_vectors(pending) if isinstance(store, EdgeStore) else 0
+            return IndexStatus(chunks=store.count(), pending_dense=pending, unindexed_vectors=unindexed,
+                               vector_index_state=self.vector_index.state(ws.folder.name))
 
     def search(self, request: SearchRequest, *, cancel: CancelToken | None = None) -> list[Passage]:
         """The ``top_k`` best sources for the query, best first: the best chunk of each of the
@@ -992,7 +1025,9 @@ class Engine:
     # --- life cycle -----------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Flush and close every open workspace and unload the model (any thread, once)."""
+        """Stop index builds, flush and close every open workspace and unload the model (any
+        thread, once)."""
+        self.vector_index.close()
         with self._lock:
             for name in list(self._open):
                 self._close_workspace(name)

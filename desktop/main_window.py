@@ -131,7 +131,10 @@ class MainWindow(Retranslating, QMainWindow):
         self.remote_status = QLabel()  # the banner's short form, beside the device
         self.remote_status.setObjectName("remoteStatus")
         self.remote_status.hide()
-        for label in (self.model_label, self.remote_status, self.device_label, self.size_label):
+        self.index_label = QLabel()  # while a big workspace's HNSW index is built in the background
+        self.index_label.setObjectName("vectorIndexStatus")
+        self.index_label.hide()
+        for label in (self.model_label, self.remote_status, self.device_label, self.index_label, self.size_label):
             self.statusBar().addPermanentWidget(label)
         self._build_menus()
 
@@ -359,22 +362,24 @@ class MainWindow(Retranslating, QMainWindow):
         if engine is None or name is None:
             self.documents.set_documents([], [])
             self.workspace_bytes = 0
+            self.index_label.hide()
             self._update_status()
             return
 
-        def load() -> tuple[list[Any], int, int]:
+        def load() -> tuple[list[Any], int, int, str | None]:
             docs = engine.documents(name)
-            pending = engine.index_status(name).pending_dense
+            status = engine.index_status(name)
             folder = self.data_dir / "workspaces" / name
             size = sum(_disk_usage(p) for p in folder.rglob("*") if p.is_file())
-            return docs, pending, size
+            return docs, status.pending_dense, size, status.vector_index_state
 
-        def shown(result: tuple[list[Any], int, int]) -> None:
+        def shown(result: tuple[list[Any], int, int, str | None]) -> None:
             if name != self.workspace:
                 return
-            docs, pending, size = result
+            docs, pending, size, index_state = result
             self.documents.set_documents(docs, self.failures.get(name, []))
             self.workspace_bytes = size
+            self._show_vector_index(name, index_state)
             self._update_status()
             self.documents_loaded.emit()
             self._take_pending_open()
@@ -383,6 +388,26 @@ class MainWindow(Retranslating, QMainWindow):
                 self.import_paths([])  # finish dense indexing an earlier run left pending
 
         self.tasks.call(load, shown, self._error)
+
+    def _show_vector_index(self, name: str, state: str | None) -> None:
+        """Show "Building the search index…" while the engine indexes ``name`` in the background,
+        polling every few seconds until it is done (GUI thread)."""
+        if name != self.workspace:
+            return
+        self.index_label.setVisible(state is not None)
+        if state is None:
+            return
+        self.index_label.setText(self.tr("Building the search index…"))
+        self.index_label.setToolTip(self.tr("A big import is being indexed for fast search (HNSW) in the background. "
+                                            "Searches and questions work meanwhile."))
+        engine = self.host.engine
+
+        def poll() -> None:
+            if engine is not None and engine is self.host.engine and name == self.workspace:
+                self.tasks.call(lambda: engine.index_status(name).vector_index_state,
+                                lambda later: self._show_vector_index(name, later), lambda *_: None)
+
+        QTimer.singleShot(3000, poll)
 
     def open_files(self, paths: list[str]) -> None:
         """Files handed over by the desktop ("Open with Wenku", or a second launch with files).

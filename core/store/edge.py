@@ -9,6 +9,10 @@ carry neither, so their payload does not grow. The payload and the BM25 encoding
 the server adapter (:mod:`core.store.common`).
 
 Not thread-safe: the engine serialises calls with a per-workspace lock.
+
+HNSW: Qdrant Edge searches a segment without an HNSW graph by exact scan; the graph is built by
+:mod:`core.store.edge_index` on a copy in another process, which replays this store's write
+journal (:meth:`EdgeStore.start_journal`) before the copy replaces the shard folder.
 """
 
 from __future__ import annotations
@@ -45,7 +49,25 @@ from core.store.common import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["EdgeStore", "collapse_duplicates"]
+__all__ = ["EdgeStore", "collapse_duplicates", "edge_config"]
+
+#: Writes journaled while an index is built on a copy, beyond which the build is given up (each
+#: entry is one batch of points; a journal that long means a big import ran meanwhile, whose end
+#: schedules a new build anyway).
+MAX_JOURNAL_OPERATIONS = 20_000
+
+
+def edge_config(dimension: int, *, indexing_threshold_kb: int | None = None) -> Any:
+    """The shard configuration every Wenku shard has (also used by the index builder's child
+    process). ``indexing_threshold_kb``: segments larger than this get an HNSW graph when
+    optimised (Qdrant's default, 10 MB, when None; tests lower it)."""
+    qe = qdrant_edge()
+    optimizers = None if indexing_threshold_kb is None else qe.EdgeOptimizersConfig(indexing_threshold=indexing_threshold_kb)
+    return qe.EdgeConfig(
+        vectors={DENSE: qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine)},
+        sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+        optimizers=optimizers,
+    )
 
 
 class EdgeStore:
@@ -55,10 +77,10 @@ class EdgeStore:
         qe = qdrant_edge()
         self._qe = qe
         self._dimension = dimension
-        config = qe.EdgeConfig(
-            vectors={DENSE: qe.EdgeVectorParams(size=dimension, distance=qe.Distance.Cosine)},
-            sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
-        )
+        self.path = path
+        self._journal: list[Any] | None = None
+        self._journal_overflow = False
+        config = edge_config(dimension)
         try:
             if path.is_dir() and any(path.iterdir()):
                 self._shard = qe.EdgeShard.load(str(path), config)
@@ -73,6 +95,35 @@ class EdgeStore:
         """Keyword-index the near-duplicate band keys (idempotent; added to older shards on open)."""
         if LSH_FIELD not in self._shard.info().payload_schema:
             self._apply(self._qe.UpdateOperation.create_field_index(LSH_FIELD, self._qe.PayloadSchemaType.Keyword))
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def unindexed_vectors(self, pending_dense: int = 0) -> int:
+        """About how many dense vectors lie outside any HNSW graph (searched by exact scan).
+
+        Qdrant Edge's ``indexed_vectors_count`` also counts the sparse BM25 vectors (always
+        indexed) and keeps counting replaced points until a segment is vacuumed, so this is an
+        estimate: every point has one sparse and, unless ``pending_dense``, one dense vector."""
+        info = self._shard.info()
+        return max(0, 2 * int(info.points_count) - int(pending_dense) - int(info.indexed_vectors_count))
+
+    def start_journal(self) -> None:
+        """Record every write from now on (the index builder's copy replays them)."""
+        self._journal, self._journal_overflow = [], False
+
+    def take_journal(self) -> list[Any] | None:
+        """Stop recording; the writes since :meth:`start_journal`, or None if there were too many
+        (or no journal was on)."""
+        journal, overflow = self._journal, self._journal_overflow
+        self._journal, self._journal_overflow = None, False
+        return None if overflow else journal
+
+    def replay(self, operations: Sequence[Any]) -> None:
+        """Apply writes journaled by another store of the same shard (in their order)."""
+        for operation in operations:
+            self._apply(operation)
 
     def upsert(self, chunks: Sequence[ChunkRecord]) -> None:
         qe = self._qe
@@ -233,3 +284,7 @@ class EdgeStore:
             if "No space left" in str(error):
                 raise DiskFull("the disk is full: the index could not be written") from error
             raise StoreError(f"the index could not be written: {error}") from error
+        if self._journal is not None and not self._journal_overflow:
+            self._journal.append(operation)
+            if len(self._journal) > MAX_JOURNAL_OPERATIONS:
+                self._journal_overflow, self._journal = True, []

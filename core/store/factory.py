@@ -107,9 +107,12 @@ def api_key(store: dict[str, Any]) -> str | None:
 def open_store(store: dict[str, Any], workspace_path: Path, dimension: int, *, create: bool = False) -> VectorStore:
     """Open (``create``: make if missing) the store an entry names, for the workspace at ``workspace_path``."""
     if store.get("kind", EMBEDDED) == EMBEDDED:
+        from core.store import edge_index
         from core.store.edge import EdgeStore
 
-        return EdgeStore(workspace_path / str(store.get("folder", DEFAULT_FOLDER)), dimension)
+        folder = workspace_path / str(store.get("folder", DEFAULT_FOLDER))
+        edge_index.recover(folder)  # an index build or swap a crash interrupted
+        return EdgeStore(folder, dimension)
     from core.store.qdrant_server import QdrantServerStore, ServerLocation
 
     location = ServerLocation(str(store["url"]), api_key(store), float(store.get("timeout") or 10.0))
@@ -119,7 +122,11 @@ def open_store(store: dict[str, Any], workspace_path: Path, dimension: int, *, c
 def destroy_store(store: dict[str, Any], workspace_path: Path) -> None:
     """Delete what an entry names: the shard folder, or the collection on the server (must be closed)."""
     if store.get("kind", EMBEDDED) == EMBEDDED:
-        shutil.rmtree(workspace_path / str(store.get("folder", DEFAULT_FOLDER)), ignore_errors=True)
+        from core.store import edge_index
+
+        folder = workspace_path / str(store.get("folder", DEFAULT_FOLDER))
+        shutil.rmtree(folder, ignore_errors=True)
+        edge_index.remove_leftovers(folder)
         return
     from core.store.qdrant_server import ServerLocation, drop_collection
 

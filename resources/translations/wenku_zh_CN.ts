@@ -519,6 +519,14 @@
         <translation>请等待本工作区的导入或回答结束。</translation>
     </message>
     <message>
+        <source>Building the search index…</source>
+        <translation>正在建立搜索索引…</translation>
+    </message>
+    <message>
+        <source>A big import is being indexed for fast search (HNSW) in the background. Searches and questions work meanwhile.</source>
+        <translation>大批导入的内容正在后台建立快速搜索索引（HNSW），期间搜索和提问照常可用。</translation>
+    </message>
+    <message>
         <source>My documents</source>
         <translation>我的文档</translation>
     </message>

@@ -11,6 +11,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
+from core.datatypes import SearchRequest
 from tests.core.pdfs import many_pages_pdf, text_pdf
 
 pytestmark = pytest.mark.gui
@@ -419,3 +420,46 @@ def test_status_bar_and_preferences_show_where_the_model_runs(qtbot: Any, data_d
     assert "CUDA" in window.device_label.text() and window.device_label.text() != status
     i18n.set_language("en")
     window.close()
+
+
+def test_the_status_bar_says_while_the_search_index_is_built(qtbot: Any, make_window: Any, hashing_embedder: Any,
+                                                             tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big import's HNSW index is built in the background (thresholds lowered for a small PDF):
+    the status bar says so, in pixels, and stops saying so when it is done; questions work meanwhile."""
+    import threading
+    import time
+
+    from core.store import edge_index
+
+    release = threading.Event()
+    real = edge_index.optimize_in_child
+
+    def held(folder: Any, dimension: int, cancel: Any, **kwargs: Any) -> Any:
+        while not release.is_set() and not cancel.cancelled:
+            time.sleep(0.05)
+        return real(folder, dimension, cancel, **kwargs)
+
+    monkeypatch.setattr(edge_index, "optimize_in_child", held)
+    window = make_window(hashing_embedder)
+    builder = window.host.engine.vector_index
+    builder.threshold, builder.indexing_threshold_kb = 10, 1
+    create_workspace(qtbot, window, "big")
+    from tests.core.test_vector_index import QUERY, _varied_pdf
+
+    with qtbot.waitSignal(window.import_finished, timeout=120000):
+        window.import_paths([str(_varied_pdf(tmp_path / "ledgers.pdf", 30, 1))])
+    qtbot.waitUntil(lambda: window.index_label.isVisible() and window.documents.table.rowCount() == 1, timeout=10000)
+    assert window.index_label.text() == "Building the search index…"
+    assert "Searches and questions work meanwhile" in window.index_label.toolTip()
+    assert window.grab().save(str(tmp_path / "index-building.png"))  # for a look by eye
+    # In the status bar at the bottom, and drawn: its pixels hold more than the background.
+    corner = window.index_label.mapTo(window, window.index_label.rect().topLeft())
+    assert corner.y() > window.height() * 0.8
+    label = window.grab(window.index_label.rect().translated(corner)).toImage()
+    colours = {label.pixel(x, y) for x in range(0, label.width(), 2) for y in range(label.height())}
+    assert len(colours) > 3
+    assert window.host.engine.search(SearchRequest("big", QUERY, 3))
+    release.set()
+    qtbot.waitUntil(lambda: not window.index_label.isVisible(), timeout=60000)
+    assert builder.last_result["big"].startswith("built in ")
+    assert window.host.engine.index_status("big").unindexed_vectors == 0

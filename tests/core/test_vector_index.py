@@ -1,0 +1,282 @@
+"""The HNSW index of embedded workspaces, built on a copy in another process (core.vector_index,
+core.store.edge_index): real Qdrant Edge shards, real child processes. The engine's thresholds are
+lowered so that a few hundred chunks get an index (Qdrant's own default needs ~6k vectors)."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from core.datatypes import SearchRequest
+from core.errors import DiskFull
+from core.store import edge_index
+from core.store.edge import EdgeStore
+from tests.conftest import REPO, SCRIPTED_CLI
+from tests.core import pdfs
+
+WORDS = ("alpha beta gamma delta lotus bay observatory mirror harbour river copper silver tariff invoice "
+         "ledger quarterly revenue margin granite willow").split()
+QUERY = "lotus observatory mirror copper ledger"
+
+
+def _varied_pdf(path: Path, pages: int, seed: int) -> Path:
+    rng = random.Random(seed)
+    bodies = ["\n".join(" ".join(rng.choice(WORDS) for _ in range(12)) + f" {rng.randint(0, 99999)}" for _ in range(25))
+              for _ in range(pages)]
+    return pdfs.text_pdf(path, bodies)
+
+
+@pytest.fixture
+def engine(fake_engine):
+    fake_engine.auto_vector_index = False  # each test builds when it wants
+    fake_engine.vector_index.threshold = 50
+    fake_engine.vector_index.indexing_threshold_kb = 1
+    fake_engine.create_workspace("big")
+    return fake_engine
+
+
+def _ranked(engine, query: str = QUERY) -> list[tuple[str, int, float]]:
+    return [(p.doc, p.page, round(p.score, 4)) for p in engine.search(SearchRequest("big", query, 8))]
+
+
+def _shard_folder(engine) -> Path:
+    return engine._workspace("big").store.path
+
+
+def test_index_is_built_in_a_child_process_and_searches_rank_the_same(engine, tmp_path: Path) -> None:
+    engine.ingest("big", [_varied_pdf(tmp_path / "a.pdf", 40, 1)])
+    status = engine.index_status("big")
+    assert status.chunks > 100 and status.unindexed_vectors == status.chunks
+    before = _ranked(engine)
+
+    result = engine.build_vector_index("big")
+
+    assert result.startswith("built in ")
+    assert engine.index_status("big").unindexed_vectors == 0
+    assert _ranked(engine) == before  # the graph finds the same neighbours in so small a shard
+    folder = _shard_folder(engine)
+    assert not edge_index.build_folder(folder).exists() and not edge_index.old_folder(folder).exists()
+    assert engine.build_vector_index("big").startswith("not needed")
+
+
+def test_small_workspaces_are_left_to_exact_scan(engine, tmp_path: Path) -> None:
+    engine.vector_index.threshold = 100_000
+    engine.ingest("big", [_varied_pdf(tmp_path / "a.pdf", 5, 2)])
+    assert engine.build_vector_index("big").startswith("not needed")
+    assert engine.index_status("big").unindexed_vectors > 0
+
+
+def test_imports_schedule_the_build_and_searches_run_while_it_builds(engine, tmp_path: Path, monkeypatch) -> None:
+    """The child is slowed down so the build is surely running while the search happens."""
+    started = threading.Event()
+    real = edge_index.optimize_in_child
+
+    def slow(folder, dimension, cancel, **kwargs):
+        started.set()
+        time.sleep(1.0)
+        return real(folder, dimension, cancel, **kwargs)
+
+    monkeypatch.setattr(edge_index, "optimize_in_child", slow)
+    engine.auto_vector_index = True
+    engine.ingest("big", [_varied_pdf(tmp_path / "a.pdf", 40, 3)])
+    assert started.wait(30)
+    assert engine.index_status("big").vector_index_state == "building"
+    assert _ranked(engine)  # not blocked by the build
+    assert engine.vector_index.wait("big", timeout=120)
+    assert engine.vector_index.last_result["big"].startswith("built in ")
+    assert engine.index_status("big").unindexed_vectors == 0
+
+
+def test_writes_during_the_build_are_replayed_into_the_indexed_copy(engine, tmp_path: Path, monkeypatch) -> None:
+    first = _varied_pdf(tmp_path / "first.pdf", 30, 4)
+    engine.ingest("big", [first, _varied_pdf(tmp_path / "gone.pdf", 10, 5)])
+    gone = next(d for d in engine.documents("big") if d.file_name == "gone.pdf")
+    real = edge_index.optimize_in_child
+
+    def with_writes(folder, dimension, cancel, **kwargs):
+        seconds = real(folder, dimension, cancel, **kwargs)
+        engine.remove_documents("big", [gone.doc_id])  # while the copy is being indexed
+        engine.ingest("big", [_varied_pdf(tmp_path / "late.pdf", 10, 6)])
+        return seconds
+
+    monkeypatch.setattr(edge_index, "optimize_in_child", with_writes)
+    assert engine.build_vector_index("big").startswith("built in ")
+
+    store = engine._workspace("big").store
+    counts = store.chunk_counts()
+    names = {d.doc_id: d.file_name for d in engine.documents("big")}
+    assert gone.doc_id not in counts
+    assert sorted(names[doc_id] for doc_id in counts) == ["first.pdf", "late.pdf"]
+    assert sum(counts.values()) == store.count() == engine.index_status("big").chunks
+    assert store.pending_count() == 0  # the late document's dense vectors came through the journal too
+    assert any(doc == "late.pdf" for doc, _, _ in _ranked(engine, "granite willow harbour"))
+
+
+def test_closing_the_engine_kills_the_build_and_keeps_the_workspace(engine, tmp_path: Path, monkeypatch, data_dir) -> None:
+    engine.ingest("big", [_varied_pdf(tmp_path / "a.pdf", 40, 7)])
+    before = _ranked(engine)
+    folder = _shard_folder(engine)
+    started = threading.Event()
+
+    def never_ending(folder_, dimension, cancel, **kwargs):
+        started.set()
+        while not cancel.cancelled:
+            time.sleep(0.05)
+        return None
+
+    monkeypatch.setattr(edge_index, "optimize_in_child", never_ending)
+    engine.vector_index.schedule("big")
+    assert started.wait(30)
+    assert edge_index.build_folder(folder).exists()
+    engine.close()
+
+    assert not edge_index.build_folder(folder).exists()
+    from core import Engine
+    from core.embeddings.hashing import HashingEmbedder
+
+    with Engine.create(data_dir, embedder=HashingEmbedder(), chat_model=None, ocr=None) as reopened:
+        reopened.auto_vector_index = False
+        assert [(p.doc, p.page, round(p.score, 4)) for p in reopened.search(SearchRequest("big", QUERY, 8))] == before
+
+
+def test_a_cancelled_child_is_killed(tmp_path: Path) -> None:
+    """optimize_in_child itself: cancel kills the real process and reports None."""
+    from core.cancel import CancelToken
+
+    store = EdgeStore(tmp_path / "shard", 8)
+    store.close()
+    cancel = CancelToken()
+    cancel.cancel()
+    assert edge_index.optimize_in_child(tmp_path / "shard", 8, cancel) is None
+
+
+def test_a_failing_child_is_reported(tmp_path: Path) -> None:
+    from core.cancel import CancelToken
+    from core.errors import StoreError
+
+    EdgeStore(tmp_path / "shard", 8).close()
+    with pytest.raises(StoreError, match="building the search index failed .exit code 1.: .+"):
+        edge_index.optimize_in_child(tmp_path / "shard", 16, CancelToken())  # not the shard's dimension
+
+
+def test_a_full_disk_skips_the_build_and_loses_nothing(engine, tmp_path: Path, monkeypatch) -> None:
+    engine.ingest("big", [_varied_pdf(tmp_path / "a.pdf", 40, 8)])
+    before = _ranked(engine)
+
+    class Usage:
+        free = 1000
+
+    monkeypatch.setattr(edge_index.shutil, "disk_usage", lambda _path: Usage())
+    result = engine.build_vector_index("big")
+
+    assert result.startswith("failed: building the search index needs")
+    assert not edge_index.build_folder(_shard_folder(engine)).exists()
+    assert _ranked(engine) == before
+    assert engine.index_status("big").unindexed_vectors > 0
+    with pytest.raises(DiskFull):
+        edge_index.copy_shard(_shard_folder(engine))
+
+
+@pytest.mark.parametrize("crash_point", ["before-swap", "between-renames", "before-cleanup"])
+def test_recover_finishes_or_undoes_an_interrupted_swap(tmp_path: Path, crash_point: str) -> None:
+    live = tmp_path / "shard"
+    for folder, marker in ((live, "old"), (edge_index.build_folder(live), "new")):
+        folder.mkdir()
+        (folder / "which").write_text(marker)
+    if crash_point in ("between-renames", "before-cleanup"):
+        live.rename(edge_index.old_folder(live))
+    if crash_point == "before-cleanup":
+        edge_index.build_folder(live).rename(live)
+
+    edge_index.recover(live)
+
+    expected = "old" if crash_point == "before-swap" else "new"
+    assert (live / "which").read_text() == expected
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shard"]
+
+
+def test_recover_brings_back_the_old_shard_when_the_copy_is_gone(tmp_path: Path) -> None:
+    live = tmp_path / "shard"
+    edge_index.old_folder(live).mkdir()
+    (edge_index.old_folder(live) / "which").write_text("old")
+    edge_index.recover(live)
+    assert (live / "which").read_text() == "old"
+
+
+def test_a_killed_app_leaves_no_half_built_copy_behind(tmp_path: Path, data_dir: Path) -> None:
+    """kill -9 of a process whose build is running: the next open deletes the copy and the
+    workspace opens with every chunk."""
+    script = f"""
+import random, sys, time
+from pathlib import Path
+sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
+from core import Engine
+from core.embeddings.hashing import HashingEmbedder
+from core.store import edge_index
+from tests.core.test_vector_index import _varied_pdf
+
+def hang(folder, dimension, cancel, **kwargs):
+    print("BUILDING", flush=True)
+    time.sleep(600)
+
+edge_index.optimize_in_child = hang
+engine = Engine.create(Path({str(data_dir)!r}), embedder=HashingEmbedder(), chat_model=None, ocr=None)
+engine.vector_index.threshold = 50
+engine.create_workspace("big")
+engine.ingest("big", [_varied_pdf(Path({str(tmp_path / "a.pdf")!r}), 30, 9)])
+print("CHUNKS", engine.index_status("big").chunks, flush=True)
+time.sleep(600)
+"""
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    lines = []
+    try:
+        while "BUILDING" not in lines:
+            line = process.stdout.readline()
+            assert line, "the child exited before building"
+            lines.append(line.split()[0])
+            if line.startswith("CHUNKS"):
+                chunks = int(line.split()[1])
+    finally:
+        process.kill()
+        process.wait()
+    shard = next((data_dir / "workspaces" / "big").glob("shard*" + edge_index.BUILD_SUFFIX))
+    assert shard.is_dir()
+
+    from core import Engine
+    from core.embeddings.hashing import HashingEmbedder
+
+    with Engine.create(data_dir, embedder=HashingEmbedder(), chat_model=None, ocr=None) as engine:
+        engine.auto_vector_index = False
+        assert engine.index_status("big").chunks == chunks
+    assert not shard.exists()
+
+
+def test_the_cli_waits_for_the_build_and_says_so(tmp_path: Path, data_dir: Path) -> None:
+    """``wenku ingest`` of a big import waits for the index (it would die with the process);
+    ``--no-vector-index`` does not."""
+    script = SCRIPTED_CLI.replace(
+        "sys.exit(", "real_init = engine.Engine.__init__\n"
+        "def init(self, *a, **k):\n"
+        "    real_init(self, *a, **k)\n"
+        "    self.vector_index.threshold, self.vector_index.indexing_threshold_kb = 50, 1\n"
+        "engine.Engine.__init__ = init\n"
+        "sys.exit(")
+
+    def wenku(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", script, "--data-dir", str(data_dir), *args], cwd=REPO,
+                              capture_output=True, text=True, timeout=300)
+
+    assert wenku("create", "big").returncode == 0
+    skipped = wenku("ingest", "big", str(_varied_pdf(tmp_path / "a.pdf", 40, 10)), "--no-vector-index")
+    assert skipped.returncode == 0, skipped.stderr
+    assert "search index" not in skipped.stderr
+    done = wenku("ingest", "big", str(_varied_pdf(tmp_path / "b.pdf", 10, 11)))
+    assert done.returncode == 0, done.stderr
+    assert "building the search index (HNSW) of " in done.stderr
+    assert "search index: built in" in done.stderr
