@@ -115,21 +115,12 @@ def latencies(store: Any, probes: list[tuple[list[float], str]]) -> dict[str, fl
             "hybrid_p95_ms": percentile(found["hybrid-dbsf"], 0.95) * 1000}
 
 
-def measure(kind: str, size: int, work: Path, queries: int, index_max: int = 100_000) -> dict[str, Any]:
+def import_synthetic(store: Any, corpus: Corpus, size: int, label: str) -> float:
+    """Upsert ``size`` synthetic chunks (50 per document) in batches; returns the seconds spent in
+    the store (generating them is not timed)."""
     from core.datatypes import Span
     from core.store import ChunkRecord
 
-    corpus = Corpus(seed=1)
-    path = work / f"{kind}-{size}"
-    if kind == "edge":
-        from core.store.edge import EdgeStore
-
-        store: Any = EdgeStore(path, DIMENSION)
-    else:
-        from core.store.qdrant_server import QdrantServerStore, ServerLocation
-
-        url = f"local:{path}" if kind == "local-path" else ":memory:"
-        store = QdrantServerStore(ServerLocation(url), "bench", DIMENSION, create=True)
     upsert_seconds = 0.0
     for start in range(0, size, BATCH):
         count = min(BATCH, size - start)
@@ -141,7 +132,23 @@ def measure(kind: str, size: int, work: Path, queries: int, index_max: int = 100
         store.upsert(records)
         upsert_seconds += time.perf_counter() - started
         if start and start % (BATCH * 50) == 0:
-            print(f"  {kind} {size:,}: {start:,} upserted, {start / upsert_seconds:,.0f}/s", file=sys.stderr, flush=True)
+            print(f"  {label} {size:,}: {start:,} upserted, {start / upsert_seconds:,.0f}/s", file=sys.stderr, flush=True)
+    return upsert_seconds
+
+
+def measure(kind: str, size: int, work: Path, queries: int, index_max: int = 100_000) -> dict[str, Any]:
+    corpus = Corpus(seed=1)
+    path = work / f"{kind}-{size}"
+    if kind == "edge":
+        from core.store.edge import EdgeStore
+
+        store: Any = EdgeStore(path, DIMENSION)
+    else:
+        from core.store.qdrant_server import QdrantServerStore, ServerLocation
+
+        url = f"local:{path}" if kind == "local-path" else ":memory:"
+        store = QdrantServerStore(ServerLocation(url), "bench", DIMENSION, create=True)
+    upsert_seconds = import_synthetic(store, corpus, size, kind)
     started = time.perf_counter()
     store.flush()
     searchable = upsert_seconds + time.perf_counter() - started
@@ -163,6 +170,56 @@ def measure(kind: str, size: int, work: Path, queries: int, index_max: int = 100
     }
     shutil.rmtree(path, ignore_errors=True)
     return result
+
+
+# --- Wenku's own background build, with searches going on ------------------------------------------
+
+
+def background_build(size: int, work: Path, queries: int) -> dict[str, Any]:
+    """Import ``size`` chunks into an embedded store, then let :class:`core.vector_index.VectorIndexBuilder`
+    build its index (copy, child process, journal replay, swap) while this thread keeps searching
+    (hybrid, under the workspace lock, as the engine does, every 50 ms). The longest search during
+    the build is the longest pause (the copy or the swap hold the lock)."""
+    import threading
+    from types import SimpleNamespace
+
+    from core.store.edge import EdgeStore
+    from core.vector_index import VectorIndexBuilder
+
+    corpus = Corpus(seed=2)
+    path = work / f"background-{size}"
+    ws = SimpleNamespace(store=EdgeStore(path, DIMENSION), lock=threading.RLock(), import_lock=threading.Lock())
+    import_synthetic(ws.store, corpus, size, "background")
+    ws.store.flush()
+    probes = corpus.queries(queries)
+
+    def search(i: int) -> float:
+        vector, text = probes[i % len(probes)]
+        started = time.perf_counter()
+        with ws.lock:
+            assert ws.store.search(vector, text, 10, "hybrid-dbsf")
+        return (time.perf_counter() - started) * 1000
+
+    before = [search(i) for i in range(queries)]
+    builder = VectorIndexBuilder(lambda name: ws if name == "bench" else None)
+    started = time.perf_counter()
+    builder.schedule("bench")
+    during: list[float] = []
+    while builder.state("bench") is not None:
+        during.append(search(len(during)))
+        time.sleep(0.05)
+    build_s = time.perf_counter() - started
+    after = [search(i) for i in range(queries)]
+    outcome = builder.last_result.get("bench", "")
+    builder.close()
+    unindexed = ws.store.unindexed_vectors()
+    ws.store.close()
+    shutil.rmtree(path, ignore_errors=True)
+    return {"size": size, "outcome": outcome, "build_s": build_s, "searches_during": len(during),
+            "before_p50_ms": percentile(before, 0.5), "during_p50_ms": percentile(during, 0.5) if during else None,
+            "during_p95_ms": percentile(during, 0.95) if during else None, "during_max_ms": max(during, default=None),
+            "after_p50_ms": percentile(after, 0.5), "after_p95_ms": percentile(after, 0.95),
+            "unindexed_after": unindexed, "peak_rss_mb": peak_rss_mb()}
 
 
 # --- collection per workspace vs one shared collection ------------------------------------------
@@ -329,6 +386,8 @@ def main() -> int:
                         help="local mode on disk (one SQLite transaction per point: I/O-bound) instead of in memory")
     parser.add_argument("--layout", type=int, default=None, metavar="N",
                         help="compare collection per workspace with one shared collection at N chunks instead")
+    parser.add_argument("--background", type=int, default=None, metavar="N",
+                        help="instead: Wenku's background index build at N chunks, searching all along")
     parser.add_argument("--out", type=Path, default=REPO / "benchmark-results")
     parser.add_argument("--work", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--child", nargs=2, default=None, help=argparse.SUPPRESS)
@@ -344,6 +403,16 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="wenku-scale-", dir=os.environ.get("WENKU_BENCH_TMP")) as tmp:
         work = Path(tmp)
+        if args.background:
+            row = background_build(args.background, work, args.queries)
+            (args.out / "background.json").write_text(json.dumps(row, indent=1))
+            cell = lambda key: "–" if row[key] is None else f"{row[key]:,.1f}"  # noqa: E731
+            print("| chunks | outcome | build s (copy + child + swap) | searches during | hybrid p50 before ms | "
+                  "during p50 / p95 / max ms | after p50 / p95 ms |\n|---|---|---|---|---|---|---|")
+            print(f"| {row['size']:,} | {row['outcome']} | {row['build_s']:,.1f} | {row['searches_during']:,} | "
+                  f"{cell('before_p50_ms')} | {cell('during_p50_ms')} / {cell('during_p95_ms')} / {cell('during_max_ms')} | "
+                  f"{cell('after_p50_ms')} / {cell('after_p95_ms')} |")
+            return 0
         if args.layout:
             rows = layout(args.layout, work, args.local_queries)
             (args.out / "layout.json").write_text(json.dumps(rows, indent=1))
