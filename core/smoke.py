@@ -87,6 +87,22 @@ def run_smoke(engine: Any, cancel: CancelToken, say: Callable[[str], None] = lam
         chunks = sum(f.chunks for f in result.files)
         return f"{len(result.files)} documents, {chunks} passages, {ocr_pages} page(s) OCR'd"
 
+    def search_index() -> str:
+        """The HNSW build a big import triggers, forced on the small sample workspace: it runs in a
+        child process, which in a frozen bundle is the app itself (packaging/entry_*.py)."""
+        builder = engine.vector_index
+        saved = builder.threshold, builder.indexing_threshold_kb
+        builder.threshold, builder.indexing_threshold_kb = 1, 1
+        try:
+            outcome = engine.build_vector_index(SMOKE_WORKSPACE, cancel=cancel)
+        finally:
+            builder.threshold, builder.indexing_threshold_kb = saved
+        if not outcome.startswith("built"):
+            raise RuntimeError(f"the search index was not built: {outcome}")
+        if (left := engine.index_status(SMOKE_WORKSPACE).unindexed_vectors) != 0:
+            raise RuntimeError(f"{left} vectors are still outside the search index")
+        return outcome
+
     def answer() -> str:
         done: AnswerDone | None = None
         for event in engine.ask(AskRequest(SMOKE_WORKSPACE, SMOKE_QUESTION), cancel=cancel):
@@ -101,7 +117,8 @@ def run_smoke(engine: Any, cancel: CancelToken, say: Callable[[str], None] = lam
             raise RuntimeError(f"the answer lacks {SMOKE_EXPECTED}: {done.answer!r}")
         return f"{done.answer.strip()!r} on {done.device}, first token {done.timings.first_token_s:.1f} s"
 
-    for name, step in (("resources", resources), ("import", import_samples), ("answer", answer)):
+    for name, step in (("resources", resources), ("import", import_samples), ("search index", search_index),
+                       ("answer", answer)):
         say(f"smoke: {name} …")
         if not _run_check(report, name, step):
             break

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,8 +64,10 @@ class VectorIndexBuilder:
         self._condition = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closed = False
-        #: The last build's outcome per workspace, for status displays and tests.
+        #: The last build's outcome per workspace, for status displays and tests, and how long its
+        #: steps took (``copy_s`` and ``swap_s`` are the pauses searches saw; ``child_s`` the build).
         self.last_result: dict[str, str] = {}
+        self.last_timings: dict[str, dict[str, float]] = {}
 
     # --- any thread -------------------------------------------------------------------------------
 
@@ -168,25 +171,30 @@ class VectorIndexBuilder:
                 unindexed = store.unindexed_vectors(pending := store.pending_count())
                 if pending or unindexed < self.threshold:
                     return f"not needed ({unindexed} unindexed, {pending} pending)"
+                started = time.perf_counter()
                 store.flush()
-                log.info("event=hnsw_copy workspace=%s unindexed=%d", job.name, unindexed)
                 built = edge_index.copy_shard(store.path)
                 store.start_journal()
+                timings = self.last_timings[job.name] = {"copy_s": time.perf_counter() - started}
+                log.info("event=hnsw_copied workspace=%s unindexed=%d seconds=%.2f", job.name, unindexed, timings["copy_s"])
         finally:
             ws.import_lock.release()
         try:
-            return self._optimize_and_install(job, ws, store, built)
+            return self._optimize_and_install(job, ws, store, built, timings)
         finally:
             store.take_journal()
             edge_index.remove_leftovers(store.path)
 
-    def _optimize_and_install(self, job: _Job, ws: Any, store: EdgeStore, built: Any) -> str:
+    def _optimize_and_install(self, job: _Job, ws: Any, store: EdgeStore, built: Any,
+                              timings: dict[str, float]) -> str:
         seconds = edge_index.optimize_in_child(built, store.dimension, job.cancel,
                                                indexing_threshold_kb=self.indexing_threshold_kb)
         if seconds is None or not self._acquire(ws.import_lock, job.cancel):
             return "cancelled"
+        timings["child_s"] = seconds
         try:
             with ws.lock:
+                started = time.perf_counter()
                 journal = store.take_journal()
                 if ws.store is not store or job.cancel.cancelled:
                     return "store changed" if ws.store is not store else "cancelled"
@@ -200,9 +208,11 @@ class VectorIndexBuilder:
                 store.close()
                 edge_index.install(store.path, built)
                 ws.store = EdgeStore(store.path, store.dimension)
+                timings["swap_s"] = time.perf_counter() - started
         finally:
             ws.import_lock.release()
-        log.info("event=hnsw_built workspace=%s seconds=%.1f replayed=%d", job.name, seconds, len(journal))
+        log.info("event=hnsw_built workspace=%s seconds=%.1f replayed=%d swap_seconds=%.2f", job.name, seconds,
+                 len(journal), timings["swap_s"])
         return f"built in {seconds:.1f} s"
 
     @staticmethod

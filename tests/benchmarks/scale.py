@@ -211,11 +211,13 @@ def background_build(size: int, work: Path, queries: int) -> dict[str, Any]:
     build_s = time.perf_counter() - started
     after = [search(i) for i in range(queries)]
     outcome = builder.last_result.get("bench", "")
+    steps = builder.last_timings.get("bench", {})
     builder.close()
     unindexed = ws.store.unindexed_vectors()
     ws.store.close()
     shutil.rmtree(path, ignore_errors=True)
     return {"size": size, "outcome": outcome, "build_s": build_s, "searches_during": len(during),
+            "copy_pause_s": steps.get("copy_s"), "swap_pause_s": steps.get("swap_s"), "child_s": steps.get("child_s"),
             "before_p50_ms": percentile(before, 0.5), "during_p50_ms": percentile(during, 0.5) if during else None,
             "during_p95_ms": percentile(during, 0.95) if during else None, "during_max_ms": max(during, default=None),
             "after_p50_ms": percentile(after, 0.5), "after_p95_ms": percentile(after, 0.95),
@@ -406,10 +408,11 @@ def main() -> int:
         if args.background:
             row = background_build(args.background, work, args.queries)
             (args.out / "background.json").write_text(json.dumps(row, indent=1))
-            cell = lambda key: "–" if row[key] is None else f"{row[key]:,.1f}"  # noqa: E731
-            print("| chunks | outcome | build s (copy + child + swap) | searches during | hybrid p50 before ms | "
-                  "during p50 / p95 / max ms | after p50 / p95 ms |\n|---|---|---|---|---|---|---|")
-            print(f"| {row['size']:,} | {row['outcome']} | {row['build_s']:,.1f} | {row['searches_during']:,} | "
+            cell = lambda key: "–" if row[key] is None else f"{row[key]:,.2f}"  # noqa: E731
+            print("| chunks | outcome | build s (copy + child + swap) | copy / swap pause s | searches during | "
+                  "hybrid p50 before ms | during p50 / p95 / max ms | after p50 / p95 ms |\n|---|---|---|---|---|---|---|---|")
+            print(f"| {row['size']:,} | {row['outcome']} | {row['build_s']:,.1f} | {cell('copy_pause_s')} / "
+                  f"{cell('swap_pause_s')} | {row['searches_during']:,} | "
                   f"{cell('before_p50_ms')} | {cell('during_p50_ms')} / {cell('during_p95_ms')} / {cell('during_max_ms')} | "
                   f"{cell('after_p50_ms')} / {cell('after_p95_ms')} |")
             return 0
