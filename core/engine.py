@@ -17,7 +17,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -156,13 +156,17 @@ def _onnx_dimension(folder: Path) -> int:
 @dataclass
 class _OpenWorkspace:
     """An open workspace: ``lock`` guards short store/manifest operations, ``import_lock``
-    serialises whole imports so two imports into one workspace never interleave. ``languages``
-    caches the languages its documents are in (None: not read yet, or documents changed)."""
+    serialises whole imports so two imports into one workspace never interleave, ``write_gate``
+    is held by store writes made outside imports (removals) so that the index builder, holding it
+    and ``import_lock``, copies a shard no one writes while searches go on. Order: import_lock,
+    write_gate, lock. ``languages`` caches the languages its documents are in (None: not read
+    yet, or documents changed)."""
 
     folder: WorkspaceFolder
     store: VectorStore
     lock: threading.RLock
     import_lock: threading.Lock
+    write_gate: threading.RLock = field(default_factory=threading.RLock)
     languages: frozenset[Language] | None = None
 
 
@@ -437,7 +441,7 @@ class Engine:
 
     def remove_documents(self, workspace: str, doc_ids: Sequence[str]) -> None:
         ws = self._workspace(workspace)
-        with ws.lock:
+        with ws.write_gate, ws.lock:
             ws.folder.commit(remove=list(doc_ids))
             ws.store.delete_documents(list(doc_ids))
             ws.store.flush()
@@ -453,7 +457,7 @@ class Engine:
         ws = self._workspace(workspace)
         if not root.is_dir():
             return []
-        with ws.lock:
+        with ws.write_gate, ws.lock:
             gone = [d for d in ws.folder.documents()
                     if Path(d.source_path).is_relative_to(root) and not Path(d.source_path).exists()]
             if gone:

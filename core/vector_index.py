@@ -3,14 +3,16 @@
 Why: a workspace that grew past :data:`THRESHOLD` unindexed vectors (a big import) is searched by
 exact scan, which grows linearly (0.5 s at 1M chunks). After imports end, the engine asks this
 builder to index it; the build runs on a copy in another process (:mod:`core.store.edge_index`),
-so searches, answers and new imports go on meanwhile. Searches pause twice, briefly: while the
-flushed shard folder is copied, and while the copy replaces it.
+so searches, answers and new imports go on meanwhile. The copy is made with imports and removals
+held off (a copy must not see half a write) but searches going on; searches pause only while the
+shard is flushed and while the indexed copy replaces it.
 
 One build at a time, engine-wide: it uses every core it can get, at low priority.
 
 Threads: :meth:`VectorIndexBuilder.schedule`, :meth:`cancel`, :meth:`state`, :meth:`wait` and
 :meth:`close` may be called from any thread; the building runs on the builder's own thread, which
-takes a workspace's ``import_lock`` then ``lock`` (the engine's order) and never the engine's lock.
+takes a workspace's ``import_lock``, ``write_gate`` and ``lock`` (the engine's order) and never
+the engine's lock.
 """
 
 from __future__ import annotations
@@ -65,7 +67,8 @@ class VectorIndexBuilder:
         self._thread: threading.Thread | None = None
         self._closed = False
         #: The last build's outcome per workspace, for status displays and tests, and how long its
-        #: steps took (``copy_s`` and ``swap_s`` are the pauses searches saw; ``child_s`` the build).
+        #: steps took (``flush_s`` and ``swap_s`` are the pauses searches saw; ``copy_s`` the time
+        #: writes waited; ``child_s`` the build).
         self.last_result: dict[str, str] = {}
         self.last_timings: dict[str, dict[str, float]] = {}
 
@@ -165,18 +168,21 @@ class VectorIndexBuilder:
         if not self._acquire(ws.import_lock, job.cancel):
             return "cancelled"
         try:
-            with ws.lock:
-                if ws.store is not store:
-                    return "store changed"
-                unindexed = store.unindexed_vectors(pending := store.pending_count())
-                if pending or unindexed < self.threshold:
-                    return f"not needed ({unindexed} unindexed, {pending} pending)"
-                started = time.perf_counter()
-                store.flush()
+            with ws.write_gate:  # with import_lock: no write until the copy is done; searches go on
+                with ws.lock:
+                    if ws.store is not store:
+                        return "store changed"
+                    unindexed = store.unindexed_vectors(pending := store.pending_count())
+                    if pending or unindexed < self.threshold:
+                        return f"not needed ({unindexed} unindexed, {pending} pending)"
+                    started = time.perf_counter()
+                    store.flush()
+                    store.start_journal()
+                    flushed = time.perf_counter() - started
                 built = edge_index.copy_shard(store.path)
-                store.start_journal()
-                timings = self.last_timings[job.name] = {"copy_s": time.perf_counter() - started}
-                log.info("event=hnsw_copied workspace=%s unindexed=%d seconds=%.2f", job.name, unindexed, timings["copy_s"])
+                timings = self.last_timings[job.name] = {"flush_s": flushed, "copy_s": time.perf_counter() - started}
+                log.info("event=hnsw_copied workspace=%s unindexed=%d seconds=%.2f", job.name, unindexed,
+                         timings["copy_s"])
         finally:
             ws.import_lock.release()
         try:

@@ -280,3 +280,26 @@ def test_the_cli_waits_for_the_build_and_says_so(tmp_path: Path, data_dir: Path)
     assert done.returncode == 0, done.stderr
     assert "building the search index (HNSW) of " in done.stderr
     assert "search index: built in" in done.stderr
+
+
+def test_searches_go_on_while_the_shard_is_copied_and_removals_wait(engine, tmp_path: Path, monkeypatch) -> None:
+    engine.ingest("big", [_varied_pdf(tmp_path / "a.pdf", 30, 12), _varied_pdf(tmp_path / "b.pdf", 5, 13)])
+    doomed = next(d.doc_id for d in engine.documents("big") if d.file_name == "b.pdf")
+    copying, real_copy = threading.Event(), edge_index.copy_shard
+
+    def slow_copy(live: Path) -> Path:
+        copying.set()
+        time.sleep(1.5)
+        return real_copy(live)
+
+    monkeypatch.setattr(edge_index, "copy_shard", slow_copy)
+    engine.vector_index.schedule("big")
+    assert copying.wait(30)
+    started = time.perf_counter()
+    assert _ranked(engine)
+    assert time.perf_counter() - started < 1.0  # not behind the copy
+    engine.remove_documents("big", [doomed])  # waits for the copy, then is journaled
+    assert time.perf_counter() - started > 1.0
+    assert engine.vector_index.wait("big", timeout=120)
+    assert engine.vector_index.last_result["big"].startswith("built in ")
+    assert doomed not in engine._workspace("big").store.chunk_counts()
