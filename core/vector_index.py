@@ -177,9 +177,9 @@ class VectorIndexBuilder:
                         return f"not needed ({unindexed} unindexed, {pending} pending)"
                     started = time.perf_counter()
                     store.flush()
-                    store.start_journal()
                     flushed = time.perf_counter() - started
                 built = edge_index.copy_shard(store.path)
+                store.start_journal()  # still before any write: the gates are held
                 timings = self.last_timings[job.name] = {"flush_s": flushed, "copy_s": time.perf_counter() - started}
                 log.info("event=hnsw_copied workspace=%s unindexed=%d seconds=%.2f", job.name, unindexed,
                          timings["copy_s"])
@@ -212,8 +212,11 @@ class VectorIndexBuilder:
                 finally:
                     fresh.close()
                 store.close()
-                edge_index.install(store.path, built)
-                ws.store = EdgeStore(store.path, store.dimension)
+                try:
+                    edge_index.install(store.path, built)
+                finally:  # a failed rename must not leave the workspace without its shard
+                    edge_index.recover(store.path)
+                    ws.store = EdgeStore(store.path, store.dimension)
                 timings["swap_s"] = time.perf_counter() - started
         finally:
             ws.import_lock.release()

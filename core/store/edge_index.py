@@ -146,14 +146,15 @@ def optimize_in_child(folder: Path, dimension: int, cancel: CancelToken, *,
         process = subprocess.Popen(builder_command(folder, dimension, indexing_threshold_kb), env=_child_environment(),
                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors)
         while True:
+            if cancel.cancelled:
+                process.kill()
+                process.wait()
+                return None
             try:
                 code = process.wait(POLL_SECONDS)
                 break
             except subprocess.TimeoutExpired:
-                if cancel.cancelled:
-                    process.kill()
-                    process.wait()
-                    return None
+                continue
         if code != 0:
             errors.seek(0)
             lines = errors.read().decode("utf-8", "replace").strip().splitlines()

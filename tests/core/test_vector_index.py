@@ -303,3 +303,18 @@ def test_searches_go_on_while_the_shard_is_copied_and_removals_wait(engine, tmp_
     assert engine.vector_index.wait("big", timeout=120)
     assert engine.vector_index.last_result["big"].startswith("built in ")
     assert doomed not in engine._workspace("big").store.chunk_counts()
+
+
+def test_a_failed_swap_leaves_the_workspace_on_its_old_shard(engine, tmp_path: Path, monkeypatch) -> None:
+    engine.ingest("big", [_varied_pdf(tmp_path / "a.pdf", 30, 14)])
+    before = _ranked(engine)
+
+    def broken_install(live: Path, built: Path) -> None:
+        raise PermissionError(13, "Permission denied", str(live))
+
+    monkeypatch.setattr(edge_index, "install", broken_install)
+    assert engine.build_vector_index("big").startswith("failed: ")
+    assert _ranked(engine) == before  # reopened, searchable, unchanged
+    assert engine.index_status("big").unindexed_vectors > 0
+    assert not edge_index.build_folder(_shard_folder(engine)).exists()
+    assert engine._workspace("big").store._journal is None
