@@ -509,6 +509,9 @@ class Engine:
                     f"{self._embedder.model_id}: re-import its documents into a new workspace"
                 )
             self._finish_store_changes(folder)
+            for leftover in stores.leftover_shards(folder.path, self._store_entries(folder.settings)):
+                log.warning("event=shard_leftover_removed workspace=%s folder=%s", name, leftover.name)
+                shutil.rmtree(leftover, ignore_errors=True)  # an index build's copy, or the shard it replaced
             store = stores.open_store(stores.current(folder.settings), folder.path, int(folder.settings["dimension"]))
         except BaseException:
             folder.close()

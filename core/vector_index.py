@@ -5,7 +5,7 @@ exact scan, which grows linearly (0.5 s at 1M chunks). After imports end, the en
 builder to index it; the build runs on a copy in another process (:mod:`core.store.edge_index`),
 so searches, answers and new imports go on meanwhile. The copy is made with imports and removals
 held off (a copy must not see half a write) but searches going on; searches pause only while the
-shard is flushed and while the indexed copy replaces it.
+shard is flushed and for the switch to the indexed copy (a settings write and a pointer).
 
 One build at a time, engine-wide: it uses every core it can get, at low priority.
 
@@ -18,16 +18,19 @@ the engine's lock.
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from core.cancel import CancelToken
 from core.errors import WenkuError
 from core.store import edge_index
+from core.store import factory as stores
 from core.store.edge import EdgeStore
 
 log = logging.getLogger(__name__)
@@ -51,8 +54,8 @@ class _Job:
 class VectorIndexBuilder:
     """Builds the HNSW index of the workspaces it is given, one after another.
 
-    ``lookup(name)`` returns the engine's open workspace (an object with ``store``, ``lock`` and
-    ``import_lock``) or None; it must not take the engine's lock (a caller holding it may be
+    ``lookup(name)`` returns the engine's open workspace (an object with ``folder``, ``store``,
+    ``lock``, ``import_lock`` and ``write_gate``) or None; it must not take the engine's lock (a caller holding it may be
     waiting for this builder)."""
 
     def __init__(self, lookup: Callable[[str], Any], *, threshold: int = THRESHOLD,
@@ -67,8 +70,8 @@ class VectorIndexBuilder:
         self._thread: threading.Thread | None = None
         self._closed = False
         #: The last build's outcome per workspace, for status displays and tests, and how long its
-        #: steps took (``flush_s`` and ``swap_s`` are the pauses searches saw; ``copy_s`` the time
-        #: writes waited; ``child_s`` the build).
+        #: steps took (``flush_s`` and ``swap_s`` are the pauses searches saw; ``copy_s`` and
+        #: ``open_s`` (open the copy, replay the journal) the time writes waited; ``child_s`` the build).
         self.last_result: dict[str, str] = {}
         self.last_timings: dict[str, dict[str, float]] = {}
 
@@ -178,7 +181,9 @@ class VectorIndexBuilder:
                     started = time.perf_counter()
                     store.flush()
                     flushed = time.perf_counter() - started
-                built = edge_index.copy_shard(store.path)
+                entry = stores.store_settings(stores.EMBEDDED)  # a new shard folder beside the live one
+                copy = stores.embedded_folder(entry, ws.folder.path)
+                edge_index.copy_shard(store.path, copy)
                 store.start_journal()  # still before any write: the gates are held
                 timings = self.last_timings[job.name] = {"flush_s": flushed, "copy_s": time.perf_counter() - started}
                 log.info("event=hnsw_copied workspace=%s unindexed=%d seconds=%.2f", job.name, unindexed,
@@ -186,42 +191,49 @@ class VectorIndexBuilder:
         finally:
             ws.import_lock.release()
         try:
-            return self._optimize_and_install(job, ws, store, built, timings)
+            return self._optimize_and_switch(job, ws, store, entry, copy, timings)
         finally:
             store.take_journal()
-            edge_index.remove_leftovers(store.path)
+            if stores.embedded_folder(stores.current(ws.folder.settings), ws.folder.path) != copy:
+                shutil.rmtree(copy, ignore_errors=True)  # not switched to: of no use
 
-    def _optimize_and_install(self, job: _Job, ws: Any, store: EdgeStore, built: Any,
-                              timings: dict[str, float]) -> str:
-        seconds = edge_index.optimize_in_child(built, store.dimension, job.cancel,
+    def _optimize_and_switch(self, job: _Job, ws: Any, store: EdgeStore, entry: dict[str, Any], copy: Path,
+                             timings: dict[str, float]) -> str:
+        """Build the copy's graph in the child, then, with writes held off again but searches going
+        on, open it and replay the writes made meanwhile; the switch itself (one settings write and
+        a pointer) is all that searches wait for."""
+        seconds = edge_index.optimize_in_child(copy, store.dimension, job.cancel,
                                                indexing_threshold_kb=self.indexing_threshold_kb)
         if seconds is None or not self._acquire(ws.import_lock, job.cancel):
             return "cancelled"
         timings["child_s"] = seconds
         try:
-            with ws.lock:
-                started = time.perf_counter()
+            with ws.write_gate:
                 journal = store.take_journal()
                 if ws.store is not store or job.cancel.cancelled:
                     return "store changed" if ws.store is not store else "cancelled"
                 if journal is None:
                     return "given up: too many writes during the build; rebuilt after the next import"
-                fresh = EdgeStore(built, store.dimension)
+                started = time.perf_counter()
+                indexed = EdgeStore(copy, store.dimension)
                 try:
-                    fresh.replay(journal)
-                finally:
-                    fresh.close()
-                store.close()
-                try:
-                    edge_index.install(store.path, built)
-                finally:  # a failed rename must not leave the workspace without its shard
-                    edge_index.recover(store.path)
-                    ws.store = EdgeStore(store.path, store.dimension)
-                timings["swap_s"] = time.perf_counter() - started
+                    indexed.replay(journal)
+                    indexed.flush()
+                    timings["open_s"] = time.perf_counter() - started
+                    with ws.lock:
+                        started = time.perf_counter()
+                        ws.folder.update_settings(store=entry)  # atomic: the copy is the store from now on
+                        ws.store = indexed
+                        timings["swap_s"] = time.perf_counter() - started
+                except BaseException:
+                    indexed.close()
+                    raise
         finally:
             ws.import_lock.release()
-        log.info("event=hnsw_built workspace=%s seconds=%.1f replayed=%d swap_seconds=%.2f", job.name, seconds,
-                 len(journal), timings["swap_s"])
+        store.close()
+        shutil.rmtree(store.path, ignore_errors=True)  # else deleted as a leftover on the next open
+        log.info("event=hnsw_built workspace=%s seconds=%.1f replayed=%d open_seconds=%.2f", job.name, seconds,
+                 len(journal), timings["open_s"])
         return f"built in {seconds:.1f} s"
 
     @staticmethod

@@ -3,17 +3,19 @@
 Why this module exists: Qdrant Edge searches a segment that has no HNSW graph by exact scan —
 about 20 ms at 100k chunks but half a second at 1M (README "Vector store at scale"). Its
 ``EdgeShard.optimize`` builds the graphs, but it holds the Python GIL and the shard for the whole
-build (measured: 22 s for 30k chunks on an idle 2-core machine, ~12 min for 100k on busy cores),
+build (measured: 22 s for 30k chunks on an idle 2-core machine, ~10 min for 100k on busy cores),
 so calling it on the app's own shard would freeze every thread of the app. So the graph is built
 on a copy, in another process:
 
-1. :func:`copy_shard` copies the flushed shard folder to ``<folder>.hnsw-build`` (the caller holds
-   the workspace's locks, so no write is half done) and the live store starts a write journal;
+1. :func:`copy_shard` copies the flushed shard folder to a new shard folder beside it (the caller
+   holds off every write meanwhile, so the copy sees no half-done one) and the live store starts
+   a write journal;
 2. :func:`optimize_in_child` loads the copy in a child process (its own GIL), runs ``optimize``
-   at low priority and waits for it; the app searches and imports meanwhile;
-3. the caller replays the journal into the copy, closes both, and :func:`install` swaps the
-   folders with two renames. :func:`recover`, called before a shard is opened, finishes or undoes a
-   swap a crash interrupted and deletes leftovers.
+   at low priority and waits for it; the app searches, answers and imports meanwhile;
+3. the caller opens the copy, replays the journal into it and makes it the workspace's store by
+   one atomic settings write (``store.folder``); the old folder is deleted after. A copy that
+   never became the store (a crash, a cancel) is an unreferenced shard folder, which the engine
+   deletes when it opens the workspace (:func:`core.store.factory.leftover_shards`).
 
 Functions here are pure file and process operations; any thread may call them.
 """
@@ -34,8 +36,6 @@ from core.errors import DiskFull, StoreError
 
 log = logging.getLogger(__name__)
 
-BUILD_SUFFIX = ".hnsw-build"
-OLD_SUFFIX = ".hnsw-old"
 #: The copy needs the shard's size again plus the graph (~10% of the vectors) and slack.
 SPACE_FACTOR = 1.5
 #: ``nice`` increment of the builder process: answers and imports keep priority over it.
@@ -45,53 +45,15 @@ POLL_SECONDS = 0.2
 FROZEN_FLAG = "--wenku-build-vector-index"
 
 
-def build_folder(live: Path) -> Path:
-    """Where the copy being indexed lives: next to the shard, on the same file system (renames)."""
-    return live.with_name(live.name + BUILD_SUFFIX)
-
-
-def old_folder(live: Path) -> Path:
-    """Where the replaced shard waits for deletion during a swap."""
-    return live.with_name(live.name + OLD_SUFFIX)
-
-
-def recover(live: Path) -> None:
-    """Finish or undo a swap a crash interrupted, and delete a build's leftovers.
-
-    :func:`install` renames ``live`` to ``old`` only after the copy is complete, then the copy to
-    ``live``; so a missing ``live`` with a copy present means the copy is the newest complete
-    shard, and a missing ``live`` without one means the old shard must come back."""
-    built, old = build_folder(live), old_folder(live)
-    if not live.exists():
-        if built.exists() and old.exists():
-            log.warning("event=hnsw_swap_finished shard=%s", live)
-            os.replace(built, live)
-        elif old.exists():
-            log.warning("event=hnsw_swap_undone shard=%s", live)
-            os.replace(old, live)
-    for leftover in (built, old):
-        if leftover.exists():
-            log.info("event=hnsw_leftover_removed path=%s", leftover)
-            shutil.rmtree(leftover, ignore_errors=True)
-
-
-def remove_leftovers(live: Path) -> None:
-    """Delete a build copy and a replaced shard (when the workspace itself is being deleted)."""
-    for leftover in (build_folder(live), old_folder(live)):
-        shutil.rmtree(leftover, ignore_errors=True)
-
-
 def folder_bytes(folder: Path) -> int:
     return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
 
 
-def copy_shard(live: Path) -> Path:
-    """Copy a flushed, closed-to-writes shard folder to its build folder; returns that folder.
+def copy_shard(live: Path, target: Path) -> None:
+    """Copy a flushed shard folder no one writes to ``target`` (which must not exist).
 
-    Raises :class:`DiskFull` (nothing left behind) when the disk cannot hold the copy and its
-    graph, before copying anything."""
-    target = build_folder(live)
-    shutil.rmtree(target, ignore_errors=True)
+    Raises :class:`DiskFull` before copying anything when the disk cannot hold the copy and its
+    graph, :class:`StoreError` (nothing left behind) when the copy fails."""
     needed = int(folder_bytes(live) * SPACE_FACTOR)
     free = shutil.disk_usage(live.parent).free
     if free < needed:
@@ -102,17 +64,6 @@ def copy_shard(live: Path) -> Path:
     except OSError as error:
         shutil.rmtree(target, ignore_errors=True)
         raise StoreError(f"could not copy {live} to build its search index: {error}") from error
-    return target
-
-
-def install(live: Path, built: Path) -> None:
-    """Replace the shard folder by the indexed copy (both shards closed): two renames, crash-safe
-    with :func:`recover`."""
-    old = old_folder(live)
-    shutil.rmtree(old, ignore_errors=True)
-    os.replace(live, old)
-    os.replace(built, live)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def builder_command(folder: Path, dimension: int, indexing_threshold_kb: int | None) -> list[str]:

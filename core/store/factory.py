@@ -104,15 +104,27 @@ def api_key(store: dict[str, Any]) -> str | None:
     return (os.environ.get(env) or None) if env else None
 
 
+def embedded_folder(store: dict[str, Any], workspace_path: Path) -> Path:
+    """The shard folder of an ``embedded`` entry."""
+    return workspace_path / str(store.get("folder", DEFAULT_FOLDER))
+
+
+def leftover_shards(workspace_path: Path, entries: list[dict[str, Any]]) -> list[Path]:
+    """Shard folders in a workspace that none of its settings' entries names: an index build's
+    copy that a crash or a cancel left, or a shard an index build replaced (see
+    :mod:`core.store.edge_index`). Safe to delete while the workspace is open."""
+    named = {embedded_folder(e, workspace_path).name for e in entries if e.get("kind", EMBEDDED) == EMBEDDED}
+    return sorted(path for path in workspace_path.glob(f"{DEFAULT_FOLDER}*")
+                  if path.is_dir() and path.name not in named
+                  and (path.name == DEFAULT_FOLDER or path.name.startswith(f"{DEFAULT_FOLDER}-")))
+
+
 def open_store(store: dict[str, Any], workspace_path: Path, dimension: int, *, create: bool = False) -> VectorStore:
     """Open (``create``: make if missing) the store an entry names, for the workspace at ``workspace_path``."""
     if store.get("kind", EMBEDDED) == EMBEDDED:
-        from core.store import edge_index
         from core.store.edge import EdgeStore
 
-        folder = workspace_path / str(store.get("folder", DEFAULT_FOLDER))
-        edge_index.recover(folder)  # an index build or swap a crash interrupted
-        return EdgeStore(folder, dimension)
+        return EdgeStore(embedded_folder(store, workspace_path), dimension)
     from core.store.qdrant_server import QdrantServerStore, ServerLocation
 
     location = ServerLocation(str(store["url"]), api_key(store), float(store.get("timeout") or 10.0))
@@ -122,11 +134,7 @@ def open_store(store: dict[str, Any], workspace_path: Path, dimension: int, *, c
 def destroy_store(store: dict[str, Any], workspace_path: Path) -> None:
     """Delete what an entry names: the shard folder, or the collection on the server (must be closed)."""
     if store.get("kind", EMBEDDED) == EMBEDDED:
-        from core.store import edge_index
-
-        folder = workspace_path / str(store.get("folder", DEFAULT_FOLDER))
-        shutil.rmtree(folder, ignore_errors=True)
-        edge_index.remove_leftovers(folder)
+        shutil.rmtree(embedded_folder(store, workspace_path), ignore_errors=True)
         return
     from core.store.qdrant_server import ServerLocation, drop_collection
 

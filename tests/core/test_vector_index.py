@@ -4,6 +4,7 @@ lowered so that a few hundred chunks get an index (Qdrant's own default needs ~6
 
 from __future__ import annotations
 
+import json
 import random
 import subprocess
 import sys
@@ -49,19 +50,26 @@ def _shard_folder(engine) -> Path:
     return engine._workspace("big").store.path
 
 
-def test_index_is_built_in_a_child_process_and_searches_rank_the_same(engine, tmp_path: Path) -> None:
+def _shard_dirs(data_dir: Path) -> list[str]:
+    return sorted(p.name for p in (data_dir / "workspaces" / "big").glob("shard*") if p.is_dir())
+
+
+def test_index_is_built_in_a_child_process_and_searches_rank_the_same(engine, tmp_path: Path, data_dir: Path) -> None:
     engine.ingest("big", [_varied_pdf(tmp_path / "a.pdf", 40, 1)])
     status = engine.index_status("big")
     assert status.chunks > 100 and status.unindexed_vectors == status.chunks
     before = _ranked(engine)
 
+    old = _shard_folder(engine)
     result = engine.build_vector_index("big")
 
     assert result.startswith("built in ")
     assert engine.index_status("big").unindexed_vectors == 0
     assert _ranked(engine) == before  # the graph finds the same neighbours in so small a shard
-    folder = _shard_folder(engine)
-    assert not edge_index.build_folder(folder).exists() and not edge_index.old_folder(folder).exists()
+    new = _shard_folder(engine)
+    assert new != old and not old.exists() and _shard_dirs(data_dir) == [new.name]
+    settings = json.loads((data_dir / "workspaces" / "big" / "workspace.json").read_text())
+    assert settings["store"] == {"kind": "embedded", "folder": new.name}
     assert engine.build_vector_index("big").startswith("not needed")
 
 
@@ -133,10 +141,10 @@ def test_closing_the_engine_kills_the_build_and_keeps_the_workspace(engine, tmp_
     monkeypatch.setattr(edge_index, "optimize_in_child", never_ending)
     engine.vector_index.schedule("big")
     assert started.wait(30)
-    assert edge_index.build_folder(folder).exists()
+    assert len(_shard_dirs(data_dir)) == 2  # the live shard and the copy
     engine.close()
 
-    assert not edge_index.build_folder(folder).exists()
+    assert _shard_dirs(data_dir) == [folder.name]
     from core import Engine
     from core.embeddings.hashing import HashingEmbedder
 
@@ -165,7 +173,7 @@ def test_a_failing_child_is_reported(tmp_path: Path) -> None:
         edge_index.optimize_in_child(tmp_path / "shard", 16, CancelToken())  # not the shard's dimension
 
 
-def test_a_full_disk_skips_the_build_and_loses_nothing(engine, tmp_path: Path, monkeypatch) -> None:
+def test_a_full_disk_skips_the_build_and_loses_nothing(engine, tmp_path: Path, monkeypatch, data_dir: Path) -> None:
     engine.ingest("big", [_varied_pdf(tmp_path / "a.pdf", 40, 8)])
     before = _ranked(engine)
 
@@ -176,37 +184,38 @@ def test_a_full_disk_skips_the_build_and_loses_nothing(engine, tmp_path: Path, m
     result = engine.build_vector_index("big")
 
     assert result.startswith("failed: building the search index needs")
-    assert not edge_index.build_folder(_shard_folder(engine)).exists()
+    assert _shard_dirs(data_dir) == [_shard_folder(engine).name]
     assert _ranked(engine) == before
     assert engine.index_status("big").unindexed_vectors > 0
     with pytest.raises(DiskFull):
-        edge_index.copy_shard(_shard_folder(engine))
+        edge_index.copy_shard(_shard_folder(engine), tmp_path / "copy")
+    assert not (tmp_path / "copy").exists()
 
 
-@pytest.mark.parametrize("crash_point", ["before-swap", "between-renames", "before-cleanup"])
-def test_recover_finishes_or_undoes_an_interrupted_swap(tmp_path: Path, crash_point: str) -> None:
-    live = tmp_path / "shard"
-    for folder, marker in ((live, "old"), (edge_index.build_folder(live), "new")):
-        folder.mkdir()
-        (folder / "which").write_text(marker)
-    if crash_point in ("between-renames", "before-cleanup"):
-        live.rename(edge_index.old_folder(live))
-    if crash_point == "before-cleanup":
-        edge_index.build_folder(live).rename(live)
+def test_shard_folders_no_setting_names_are_deleted_on_open(fake_engine, data_dir: Path) -> None:
+    """What a crash leaves: the copy being built (not yet named by the settings) or the shard it
+    replaced (no longer named). Legacy workspaces name no folder: theirs is ``shard``."""
+    from core.store import factory as stores
 
-    edge_index.recover(live)
+    fake_engine.create_workspace("big")
+    workspace = data_dir / "workspaces" / "big"
+    live = fake_engine._workspace("big").store.path.name
+    fake_engine.close()
+    for leftover in ("shard-0badc0de", "shard"):
+        (workspace / leftover / "segments").mkdir(parents=True, exist_ok=True)
+    (workspace / "shardish-notes").mkdir()  # not a shard folder of ours: kept
+    entries = [{"kind": "embedded", "folder": live}]
+    expected = sorted({"shard-0badc0de", "shard"} - {live})
+    assert [p.name for p in stores.leftover_shards(workspace, entries)] == expected
+    assert [p.name for p in stores.leftover_shards(workspace, [{}])] == sorted({"shard-0badc0de", live} - {"shard"})
 
-    expected = "old" if crash_point == "before-swap" else "new"
-    assert (live / "which").read_text() == expected
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["shard"]
+    from core import Engine
+    from core.embeddings.hashing import HashingEmbedder
 
-
-def test_recover_brings_back_the_old_shard_when_the_copy_is_gone(tmp_path: Path) -> None:
-    live = tmp_path / "shard"
-    edge_index.old_folder(live).mkdir()
-    (edge_index.old_folder(live) / "which").write_text("old")
-    edge_index.recover(live)
-    assert (live / "which").read_text() == "old"
+    with Engine.create(data_dir, embedder=HashingEmbedder(), chat_model=None, ocr=None) as engine:
+        engine.auto_vector_index = False
+        assert engine.index_status("big").chunks == 0
+    assert sorted(p.name for p in workspace.iterdir() if p.is_dir()) == sorted({live, "shardish-notes"})
 
 
 def test_a_killed_app_leaves_no_half_built_copy_behind(tmp_path: Path, data_dir: Path) -> None:
@@ -245,8 +254,9 @@ time.sleep(600)
     finally:
         process.kill()
         process.wait()
-    shard = next((data_dir / "workspaces" / "big").glob("shard*" + edge_index.BUILD_SUFFIX))
-    assert shard.is_dir()
+    live = json.loads((data_dir / "workspaces" / "big" / "workspace.json").read_text()).get("store", {}).get("folder", "shard")
+    copies = [name for name in _shard_dirs(data_dir) if name != live]
+    assert len(copies) == 1
 
     from core import Engine
     from core.embeddings.hashing import HashingEmbedder
@@ -254,7 +264,7 @@ time.sleep(600)
     with Engine.create(data_dir, embedder=HashingEmbedder(), chat_model=None, ocr=None) as engine:
         engine.auto_vector_index = False
         assert engine.index_status("big").chunks == chunks
-    assert not shard.exists()
+    assert _shard_dirs(data_dir) == [live]
 
 
 def test_the_cli_waits_for_the_build_and_says_so(tmp_path: Path, data_dir: Path) -> None:
@@ -287,10 +297,10 @@ def test_searches_go_on_while_the_shard_is_copied_and_removals_wait(engine, tmp_
     doomed = next(d.doc_id for d in engine.documents("big") if d.file_name == "b.pdf")
     copying, real_copy = threading.Event(), edge_index.copy_shard
 
-    def slow_copy(live: Path) -> Path:
+    def slow_copy(live: Path, target: Path) -> None:
         copying.set()
         time.sleep(1.5)
-        return real_copy(live)
+        real_copy(live, target)
 
     monkeypatch.setattr(edge_index, "copy_shard", slow_copy)
     engine.vector_index.schedule("big")
@@ -305,16 +315,22 @@ def test_searches_go_on_while_the_shard_is_copied_and_removals_wait(engine, tmp_
     assert doomed not in engine._workspace("big").store.chunk_counts()
 
 
-def test_a_failed_swap_leaves_the_workspace_on_its_old_shard(engine, tmp_path: Path, monkeypatch) -> None:
+def test_a_failed_switch_leaves_the_workspace_on_its_old_shard(engine, tmp_path: Path, monkeypatch,
+                                                                 data_dir: Path) -> None:
+    from core.workspace import WorkspaceFolder
+
     engine.ingest("big", [_varied_pdf(tmp_path / "a.pdf", 30, 14)])
-    before = _ranked(engine)
+    before, live = _ranked(engine), _shard_folder(engine)
+    real_update = WorkspaceFolder.update_settings
 
-    def broken_install(live: Path, built: Path) -> None:
-        raise PermissionError(13, "Permission denied", str(live))
+    def full_disk(self, drop=(), **changes):
+        if "store" in changes:
+            raise OSError(28, "No space left on device")
+        return real_update(self, drop, **changes)
 
-    monkeypatch.setattr(edge_index, "install", broken_install)
+    monkeypatch.setattr(WorkspaceFolder, "update_settings", full_disk)
     assert engine.build_vector_index("big").startswith("failed: ")
-    assert _ranked(engine) == before  # reopened, searchable, unchanged
+    assert _ranked(engine) == before and _shard_folder(engine) == live
     assert engine.index_status("big").unindexed_vectors > 0
-    assert not edge_index.build_folder(_shard_folder(engine)).exists()
+    assert _shard_dirs(data_dir) == [live.name]
     assert engine._workspace("big").store._journal is None
