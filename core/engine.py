@@ -522,7 +522,7 @@ class Engine:
     @staticmethod
     def _store_entries(settings: dict[str, Any]) -> list[dict[str, Any]]:
         """Every store a workspace's settings name: its own and any left by an unfinished move."""
-        extra = [settings[key] for key in ("migrating_to", "retired_store") if isinstance(settings.get(key), dict)]
+        extra = [settings[key] for key in stores.PENDING_DELETION if isinstance(settings.get(key), dict)]
         return [stores.current(settings), *extra]
 
     def _finish_store_changes(self, folder: WorkspaceFolder) -> None:
@@ -530,7 +530,7 @@ class Engine:
         recorded as ``migrating_to``) or that switched but did not yet delete the old store
         (``retired_store``). The workspace's own store is never touched here."""
         own = stores.current(folder.settings)
-        for key in ("migrating_to", "retired_store"):
+        for key in stores.PENDING_DELETION:
             entry = folder.settings.get(key)
             if isinstance(entry, dict) and entry == own:  # never delete the store in use
                 folder.update_settings(drop=(key,))

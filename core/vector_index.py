@@ -181,7 +181,7 @@ class VectorIndexBuilder:
                     started = time.perf_counter()
                     store.flush()
                     flushed = time.perf_counter() - started
-                entry = stores.store_settings(stores.EMBEDDED)  # a new shard folder beside the live one
+                entry = stores.index_copy_entry()  # a new shard folder beside the live one
                 copy = stores.embedded_folder(entry, ws.folder.path)
                 edge_index.copy_shard(store.path, copy)
                 store.start_journal()  # still before any write: the gates are held
@@ -222,7 +222,9 @@ class VectorIndexBuilder:
                     timings["open_s"] = time.perf_counter() - started
                     with ws.lock:
                         started = time.perf_counter()
-                        ws.folder.update_settings(store=entry)  # atomic: the copy is the store from now on
+                        replaced = stores.current(ws.folder.settings)
+                        # One atomic write: the copy is the store from now on, the old shard is to delete.
+                        ws.folder.update_settings(store=entry, replaced_shard=replaced)
                         ws.store = indexed
                         timings["swap_s"] = time.perf_counter() - started
                 except BaseException:
@@ -231,7 +233,9 @@ class VectorIndexBuilder:
         finally:
             ws.import_lock.release()
         store.close()
-        shutil.rmtree(store.path, ignore_errors=True)  # else deleted as a leftover on the next open
+        stores.destroy_store(replaced, ws.folder.path)
+        with ws.lock:
+            ws.folder.update_settings(drop=("replaced_shard",))  # a crash before this: deleted on open
         log.info("event=hnsw_built workspace=%s seconds=%.1f replayed=%d open_seconds=%.2f", job.name, seconds,
                  len(journal), timings["open_s"])
         return f"built in {seconds:.1f} s"

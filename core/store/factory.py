@@ -33,6 +33,11 @@ EMBEDDED = "embedded"
 SERVER = "qdrant"
 DEFAULT_FOLDER = "shard"
 DEFAULT_API_KEY_ENV = "WENKU_QDRANT_API_KEY"
+#: Folder name prefix of the copies the index builder makes (core.store.edge_index).
+INDEX_COPY_PREFIX = f"{DEFAULT_FOLDER}-hnsw-"
+#: Settings keys naming a store to delete: the half-written target of an interrupted migration,
+#: the store a finished migration left, the shard an index build replaced. Deleted on open.
+PENDING_DELETION = ("migrating_to", "retired_store", "replaced_shard")
 
 
 class InvalidStore(UserError):
@@ -109,14 +114,18 @@ def embedded_folder(store: dict[str, Any], workspace_path: Path) -> Path:
     return workspace_path / str(store.get("folder", DEFAULT_FOLDER))
 
 
+def index_copy_entry() -> dict[str, Any]:
+    """The entry of a new shard folder for the index builder's copy (a name only it uses)."""
+    return {"kind": EMBEDDED, "folder": f"{INDEX_COPY_PREFIX}{uuid.uuid4().hex[:8]}"}
+
+
 def leftover_shards(workspace_path: Path, entries: list[dict[str, Any]]) -> list[Path]:
-    """Shard folders in a workspace that none of its settings' entries names: an index build's
-    copy that a crash or a cancel left, or a shard an index build replaced (see
-    :mod:`core.store.edge_index`). Safe to delete while the workspace is open."""
+    """Index builder copies in a workspace that none of its settings' entries names: a copy a
+    crash or a cancel left before it became the store (see :mod:`core.store.edge_index`). Other
+    folders are never touched (a shard kept by ``migrate --keep-source`` is named by nothing)."""
     named = {embedded_folder(e, workspace_path).name for e in entries if e.get("kind", EMBEDDED) == EMBEDDED}
-    return sorted(path for path in workspace_path.glob(f"{DEFAULT_FOLDER}*")
-                  if path.is_dir() and path.name not in named
-                  and (path.name == DEFAULT_FOLDER or path.name.startswith(f"{DEFAULT_FOLDER}-")))
+    return sorted(path for path in workspace_path.glob(f"{INDEX_COPY_PREFIX}*")
+                  if path.is_dir() and path.name not in named)
 
 
 def open_store(store: dict[str, Any], workspace_path: Path, dimension: int, *, create: bool = False) -> VectorStore:

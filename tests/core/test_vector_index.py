@@ -69,7 +69,8 @@ def test_index_is_built_in_a_child_process_and_searches_rank_the_same(engine, tm
     new = _shard_folder(engine)
     assert new != old and not old.exists() and _shard_dirs(data_dir) == [new.name]
     settings = json.loads((data_dir / "workspaces" / "big" / "workspace.json").read_text())
-    assert settings["store"] == {"kind": "embedded", "folder": new.name}
+    assert settings["store"] == {"kind": "embedded", "folder": new.name} and new.name.startswith("shard-hnsw-")
+    assert "replaced_shard" not in settings
     assert engine.build_vector_index("big").startswith("not needed")
 
 
@@ -192,22 +193,24 @@ def test_a_full_disk_skips_the_build_and_loses_nothing(engine, tmp_path: Path, m
     assert not (tmp_path / "copy").exists()
 
 
-def test_shard_folders_no_setting_names_are_deleted_on_open(fake_engine, data_dir: Path) -> None:
-    """What a crash leaves: the copy being built (not yet named by the settings) or the shard it
-    replaced (no longer named). Legacy workspaces name no folder: theirs is ``shard``."""
+def test_what_a_crash_leaves_is_deleted_on_open_and_nothing_else(fake_engine, data_dir: Path) -> None:
+    """A copy being built (an ``shard-hnsw-*`` folder no setting names) and a replaced shard (named
+    by ``replaced_shard``) are deleted when the workspace opens; any other folder is kept (a shard
+    kept by ``migrate --keep-source`` is named by nothing)."""
     from core.store import factory as stores
+    from core.workspace import WorkspaceFolder
 
     fake_engine.create_workspace("big")
     workspace = data_dir / "workspaces" / "big"
     live = fake_engine._workspace("big").store.path.name
     fake_engine.close()
-    for leftover in ("shard-0badc0de", "shard"):
-        (workspace / leftover / "segments").mkdir(parents=True, exist_ok=True)
-    (workspace / "shardish-notes").mkdir()  # not a shard folder of ours: kept
+    for name in ("shard-hnsw-0badc0de", "shard-replaced", "shard-kept"):
+        (workspace / name / "segments").mkdir(parents=True)
+    folder = WorkspaceFolder.open_existing(data_dir / "workspaces", "big")
+    folder.update_settings(replaced_shard={"kind": "embedded", "folder": "shard-replaced"})
+    folder.close()
     entries = [{"kind": "embedded", "folder": live}]
-    expected = sorted({"shard-0badc0de", "shard"} - {live})
-    assert [p.name for p in stores.leftover_shards(workspace, entries)] == expected
-    assert [p.name for p in stores.leftover_shards(workspace, [{}])] == sorted({"shard-0badc0de", live} - {"shard"})
+    assert [p.name for p in stores.leftover_shards(workspace, entries)] == ["shard-hnsw-0badc0de"]
 
     from core import Engine
     from core.embeddings.hashing import HashingEmbedder
@@ -215,7 +218,8 @@ def test_shard_folders_no_setting_names_are_deleted_on_open(fake_engine, data_di
     with Engine.create(data_dir, embedder=HashingEmbedder(), chat_model=None, ocr=None) as engine:
         engine.auto_vector_index = False
         assert engine.index_status("big").chunks == 0
-    assert sorted(p.name for p in workspace.iterdir() if p.is_dir()) == sorted({live, "shardish-notes"})
+    assert sorted(p.name for p in workspace.iterdir() if p.is_dir()) == sorted({live, "shard-kept"})
+    assert "replaced_shard" not in json.loads((workspace / "workspace.json").read_text())
 
 
 def test_a_killed_app_leaves_no_half_built_copy_behind(tmp_path: Path, data_dir: Path) -> None:
