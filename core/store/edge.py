@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import DiskFull, StoreError
+from core.ranking import boost_figures
 from core.store import ChunkRecord, SearchMode, StoredHit, StoredPoint
 from core.store.common import (
     DENSE,
@@ -190,7 +191,7 @@ class EdgeStore:
 
     def search(self, vector: Sequence[float], text: str, limit: int, mode: SearchMode) -> list[StoredHit]:
         hits = self._search(vector, text, limit, mode)
-        return collapse_duplicates(hits, limit)
+        return collapse_duplicates(boost_figures(hits, text) if mode == "hybrid-dbsf" else hits, limit)
 
     def _search(self, vector: Sequence[float], text: str, wanted: int, mode: SearchMode) -> list[StoredHit]:
         limit, depth = search_depths(wanted)

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from core.errors import DependencyMissing, StoreError, StoreUnavailable
+from core.ranking import boost_figures
 from core.store import ChunkRecord, SearchMode, StoredHit, StoredPoint
 from core.store.common import (
     DENSE,
@@ -285,7 +286,8 @@ class QdrantServerStore:
         return [duplicate_candidate(record.id, record.payload or {}) for record in records]
 
     def search(self, vector: Sequence[float], text: str, limit: int, mode: SearchMode) -> list[StoredHit]:
-        return collapse_duplicates(self._search(vector, text, limit, mode), limit)
+        hits = self._search(vector, text, limit, mode)
+        return collapse_duplicates(boost_figures(hits, text) if mode == "hybrid-dbsf" else hits, limit)
 
     def _search(self, vector: Sequence[float], text: str, wanted: int, mode: SearchMode) -> list[StoredHit]:
         m = self._models

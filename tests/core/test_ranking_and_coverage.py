@@ -8,7 +8,16 @@ import pytest
 
 from core.coverage import missing_names, named_terms
 from core.datatypes import AnswerDone, AskRequest, Passage, SearchRequest, Span
-from core.ranking import group_by_page, prompt_chunks, resemblance, shingles
+from core.ranking import (
+    FIGURE_BONUS,
+    boost_figures,
+    group_by_page,
+    prompt_chunks,
+    question_figures,
+    resemblance,
+    shingles,
+)
+from core.store import StoredHit
 from tests.core.pdfs import text_pdf
 
 
@@ -136,3 +145,46 @@ def test_cli_refusal_names_what_the_documents_never_mention(tmp_path: Path) -> N
     answer = json.loads(results[2].stdout)
     assert answer["refused"] and answer["missing_names"] == ["Walmart"]
     assert "Your documents never mention: “Walmart”." in results[3].stdout
+
+
+@pytest.mark.parametrize("question, figures", [
+    ("What is the total amount of 2.800% and 3.800% notes due in 2024?", {"2.800", "3.800", "2024"}),
+    ("Net sales were $177,866 million; what changed?", {"177866"}),
+    # names and fiscal-period codes are not figures; nor are short numbers (days, small percents)
+    ("Amazon's FY2017 10-K, Q4, as of December 31, up 5%?", set()),
+    ("收入是１,２３４,５６７元，1987年的数据", {"1234567", "1987"}),
+])
+def test_question_figures(question: str, figures: set[str]) -> None:
+    assert question_figures(question) == figures
+
+
+def test_figures_a_question_quotes_move_the_chunks_holding_them_up() -> None:
+    def hit(page: int, text: str, score: float) -> StoredHit:
+        return StoredHit("d", "d.pdf", page, Span(0, len(text)), text, False, score, 0.9)
+
+    rates = hit(1, "Notes due 2023: 2.500% $1,250; due 2027: 3.150% $3,500.", 0.9)
+    asked = hit(2, "Notes due on August 22, 2024 2.800% $2,000, 3.800% $1,250.", 0.6)
+    boosted = boost_figures([rates, asked], "Total of the 2.800% and 3.800% notes due in 2024?")
+    assert [h.page for h in boosted] == [2, 1]
+    assert boosted[0].score == pytest.approx(0.6 + FIGURE_BONUS)
+    # one of two figures: half the bonus
+    assert boost_figures([rates, asked], "The 2.500% notes and the 9.999% ones?")[0].score == pytest.approx(0.9 + FIGURE_BONUS / 2)
+    # a question without figures leaves the order and the scores alone
+    assert boost_figures([rates, asked], "Which notes are due?") == [rates, asked]
+
+
+def test_hybrid_search_prefers_the_page_with_the_figures_the_question_quotes(fake_engine, tmp_path: Path) -> None:
+    """The real Qdrant Edge shard: its BM25 gives numbers no token, so without the figures the
+    two look-alike pages tie on keywords and the one naming the notes more often wins."""
+    pages = [
+        "Senior notes. The senior notes due in 2027 bear interest at 3.150% and the senior notes due in 2029 "
+        "bear interest at 4.050%. Interest on the senior notes is paid semi-annually.",
+        "Notes outstanding: 2.800% notes due in 2024, 3.800% notes due in 2024, amounts in millions.",
+    ]
+    fake_engine.create_workspace("w")
+    fake_engine.ingest("w", [text_pdf(tmp_path / "debt.pdf", pages)])
+    question = "What is the total amount of the 2.800% and 3.800% senior notes due in 2024?"
+    fake_engine.search_mode = "sparse"
+    assert fake_engine.search(SearchRequest("w", question, top_k=2))[0].page == 1
+    fake_engine.search_mode = "hybrid-dbsf"
+    assert fake_engine.search(SearchRequest("w", question, top_k=2))[0].page == 2
