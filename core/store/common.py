@@ -17,7 +17,8 @@ from typing import Any
 from core.datatypes import Box, Span
 from core.doclabel import labelled_text
 from core.errors import DependencyMissing
-from core.store import ChunkRecord, StoredHit, StoredPoint
+from core.ranking import boost_figures
+from core.store import ChunkRecord, SearchMode, StoredHit, StoredPoint
 from core.text_normalise import normalise_for_index
 
 DENSE = "dense"
@@ -184,6 +185,12 @@ def search_depths(wanted: int) -> tuple[int, int]:
 
 def sorted_in_reading_order(hits: list[StoredHit]) -> list[StoredHit]:
     return sorted(hits, key=lambda h: (h.page, h.span.start))
+
+
+def final_hits(hits: Sequence[StoredHit], text: str, limit: int, mode: SearchMode) -> list[StoredHit]:
+    """What both adapters return for a search: fused hits lifted by the figures the query quotes
+    (:func:`core.ranking.boost_figures`, on DBSF scores only), then near-duplicates collapsed."""
+    return collapse_duplicates(boost_figures(hits, text) if mode == "hybrid-dbsf" else hits, limit)
 
 
 def collapse_duplicates(hits: Sequence[StoredHit], limit: int) -> list[StoredHit]:

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import DiskFull, StoreError
-from core.ranking import boost_figures
 from core.store import ChunkRecord, SearchMode, StoredHit, StoredPoint
 from core.store.common import (
     DENSE,
@@ -38,6 +37,7 @@ from core.store.common import (
     collapse_duplicates,
     count_by_document,
     duplicate_candidate,
+    final_hits,
     named_vectors,
     pending_entry,
     point_hit,
@@ -190,8 +190,7 @@ class EdgeStore:
         self._apply(qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=[condition])))
 
     def search(self, vector: Sequence[float], text: str, limit: int, mode: SearchMode) -> list[StoredHit]:
-        hits = self._search(vector, text, limit, mode)
-        return collapse_duplicates(boost_figures(hits, text) if mode == "hybrid-dbsf" else hits, limit)
+        return final_hits(self._search(vector, text, limit, mode), text, limit, mode)
 
     def _search(self, vector: Sequence[float], text: str, wanted: int, mode: SearchMode) -> list[StoredHit]:
         limit, depth = search_depths(wanted)

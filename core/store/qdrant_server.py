@@ -45,7 +45,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from core.errors import DependencyMissing, StoreError, StoreUnavailable
-from core.ranking import boost_figures
 from core.store import ChunkRecord, SearchMode, StoredHit, StoredPoint
 from core.store.common import (
     DENSE,
@@ -56,9 +55,9 @@ from core.store.common import (
     SPARSE,
     Bm25Encoder,
     chunk_payload,
-    collapse_duplicates,
     count_by_document,
     duplicate_candidate,
+    final_hits,
     named_vectors,
     pending_entry,
     point_hit,
@@ -286,8 +285,7 @@ class QdrantServerStore:
         return [duplicate_candidate(record.id, record.payload or {}) for record in records]
 
     def search(self, vector: Sequence[float], text: str, limit: int, mode: SearchMode) -> list[StoredHit]:
-        hits = self._search(vector, text, limit, mode)
-        return collapse_duplicates(boost_figures(hits, text) if mode == "hybrid-dbsf" else hits, limit)
+        return final_hits(self._search(vector, text, limit, mode), text, limit, mode)
 
     def _search(self, vector: Sequence[float], text: str, wanted: int, mode: SearchMode) -> list[StoredHit]:
         m = self._models
