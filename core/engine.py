@@ -511,7 +511,7 @@ class Engine:
             self._finish_store_changes(folder)
             for leftover in stores.leftover_shards(folder.path, self._store_entries(folder.settings)):
                 log.warning("event=shard_leftover_removed workspace=%s folder=%s", name, leftover.name)
-                shutil.rmtree(leftover, ignore_errors=True)  # an index build's copy, or the shard it replaced
+                shutil.rmtree(leftover, ignore_errors=True)  # a copy an index build never switched to
             store = stores.open_store(stores.current(folder.settings), folder.path, int(folder.settings["dimension"]))
         except BaseException:
             folder.close()
@@ -528,7 +528,9 @@ class Engine:
     def _finish_store_changes(self, folder: WorkspaceFolder) -> None:
         """Clean up after a move to another store that was interrupted (the half-written target,
         recorded as ``migrating_to``) or that switched but did not yet delete the old store
-        (``retired_store``). The workspace's own store is never touched here."""
+        (``retired_store``), and after an index build that switched to its copy but did not yet
+        delete the replaced shard (``replaced_shard``). The workspace's own store is never touched
+        here."""
         own = stores.current(folder.settings)
         for key in stores.PENDING_DELETION:
             entry = folder.settings.get(key)
