@@ -226,13 +226,36 @@ def select_passages(
     return chosen
 
 
-def build_messages(question: str, passages: Sequence[Passage], language: Language) -> list[ChatMessage]:
-    blocks = "\n\n".join(
+def _passage_blocks(passages: Sequence[Passage], language: Language) -> str:
+    return "\n\n".join(
         prompts.passage_block(language, number, p.doc, p.page, p.text) for number, p in enumerate(passages, 1)
     )
+
+
+def build_messages(question: str, passages: Sequence[Passage], language: Language) -> list[ChatMessage]:
     return [
         ChatMessage("system", prompts.system_prompt(language)),
-        ChatMessage("user", prompts.user_prompt(language, blocks, question)),
+        ChatMessage("user", prompts.user_prompt(language, _passage_blocks(passages, language), question)),
+    ]
+
+
+#: The first words of a "no" to the answer check, per language (the prompt asks for 是/否, Yes/No).
+VERIFICATION_NO: dict[Language, tuple[str, ...]] = {"zh": ("否", "不"), "en": ("No", "no")}
+
+
+def build_verification_messages(
+    question: str, passages: Sequence[Passage], language: Language, answer: str
+) -> list[ChatMessage]:
+    """Ask the model whether ``answer`` is stated by the passages and answers the question exactly.
+
+    The same system prompt and the same passages in the same order as :func:`build_messages`, so
+    llama.cpp reuses the cached prompt: on a CPU the check costs a few seconds, not a second
+    reading of the passages. Citation markers are left out of the answer shown to the check.
+    """
+    return [
+        ChatMessage("system", prompts.system_prompt(language)),
+        ChatMessage("user", prompts.verify_prompt(language, _passage_blocks(passages, language), question,
+                                                  tidy(_MARKER.sub("", answer)))),
     ]
 
 
@@ -257,6 +280,20 @@ def condense_question(
     first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
     standalone = first_line.strip("\"'“”「」 ").removeprefix("Standalone question:").strip()
     return standalone if len(standalone) >= 2 else question
+
+
+_UNFINISHED = re.compile(r"(?:是|为|乃|：|:|\b(?:is|are|was|were|of|the|by|to))\s*$", re.I)
+_TRAILING = re.compile(r"[\s。.，,；;！!？?“”\"'）)]+$")
+
+
+def is_unfinished(answer: str) -> bool:
+    """True when the answer stops where its answer should start ("禁用物质是 [1]", "The winner was [2].").
+
+    A small model that finds no answer in the passages sometimes writes the question's words
+    back, a copula and a citation, and nothing else: that is a refusal in disguise.
+    """
+    text = _TRAILING.sub("", _MARKER.sub("", answer))
+    return bool(text) and bool(_UNFINISHED.search(text))
 
 
 def only_markers(answer: str) -> bool:

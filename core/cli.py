@@ -270,6 +270,8 @@ def _answer_json(done: AnswerDone, device_report: dict[str, Any] | None = None) 
         "missing_names": list(done.missing_names),
         "refusal_probability": None if done.refusal_probability is None else round(done.refusal_probability, 4),
         "judged_unanswerable": done.judged_unanswerable,
+        "unsupported_probability": None if done.unsupported_probability is None else round(done.unsupported_probability, 4),
+        "withdrawn": done.withdrawn,
         "citations": [{"marker": c.marker, "doc": c.doc, "page": c.page, "snippet": c.snippet,
                        "span": [c.span.start, c.span.end], "workspace": c.workspace, "kind": c.kind}
                       for c in done.citations],
@@ -302,8 +304,9 @@ def _print_answer_footer(done: AnswerDone, out: TextIO, device: str | None = Non
     """Sources and timings after a streamed answer; ``device`` is a one-line device summary."""
     if done.refused:
         out.write(f"{done.answer}\n")
-        if done.missing_names:
-            out.write(prompts.missing_names_note(done.language, done.missing_names) + "\n")
+        note = prompts.refusal_note(done.language, done.missing_names, done.withdrawn)
+        if note:
+            out.write(note + "\n")
         if done.passages:
             out.write("Closest passages found:\n" if done.language == "en" else "找到的最接近的段落：\n")
             for p in done.passages[:3]:

@@ -309,6 +309,13 @@ class AnswerDone:
     #: is a refusal before any text is shown (``judged_unanswerable``).
     refusal_probability: float | None = None
     judged_unanswerable: bool = False
+    #: The chat model's probability of "no" when asked whether the passages state its answer and
+    #: the answer fits the question exactly (None: not checked). At or above the engine's
+    #: verification floor the written answer is withdrawn and this is a refusal (``withdrawn``).
+    unsupported_probability: float | None = None
+    withdrawn: bool = False
+    #: The withdrawn answer's text (for the record and the eval; not shown as an answer).
+    withdrawn_answer: str | None = None
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,12 @@ class QuestionResult:
     #: The model's probability of opening with the refusal; judged: refused for it (engine floor).
     refusal_probability: float | None = None
     judged: bool = False
+    #: The model's doubt about its own answer (answer check); withdrawn: refused for it.
+    unsupported_probability: float | None = None
+    withdrawn: bool = False
+    #: The answer as written before a withdrawal (scored by the verification sweep).
+    withdrawn_answer: str | None = None
+    gold_answers: tuple[str, ...] = ()
 
 
 def load_questions(kit: Path) -> list[Question]:
@@ -200,6 +206,9 @@ def summarise(results: Sequence[QuestionResult], gold_of: dict[str, frozenset[tu
         sweep = answerability_sweep(asked)
         if sweep:
             summary["answerability_sweep"] = sweep
+        checks = verification_sweep(asked)
+        if checks:
+            summary["verification_sweep"] = checks
     searches = [r.search_s for r in results]
     summary["search_p50_ms"] = round(1000 * (percentile(searches, 0.5) or 0.0), 1)
     summary["search_p95_ms"] = round(1000 * (percentile(searches, 0.95) or 0.0), 1)
@@ -228,6 +237,33 @@ def answerability_sweep(asked: Sequence[QuestionResult]) -> dict[str, dict[str, 
             "refusal_rate": _rate(sum(1 for r in unanswerable if refused(r)), len(unanswerable)),
             "false_refusal_rate": _rate(sum(1 for r in answerable if refused(r)), len(answerable)),
             "correct_rate": _rate(sum(1 for r in judged if r.correct and not refused(r)), len(judged)),
+        }
+    return sweep
+
+
+def verification_sweep(asked: Sequence[QuestionResult]) -> dict[str, dict[str, float | None]]:
+    """Refusal, false-refusal and correct rates had the answer check's floor been F, for each F.
+
+    Exact, because the engine keeps a withdrawn answer's text: below a question's doubt its
+    written answer stands, at or above it the question is refused."""
+    if not any(r.unsupported_probability is not None for r in asked):
+        return {}
+    sweep: dict[str, dict[str, float | None]] = {}
+    for floor in SWEEP_FLOORS:
+        def refused(r: QuestionResult, floor: float = floor) -> bool:
+            return bool(r.refused and not r.withdrawn) or (r.unsupported_probability or 0.0) >= floor
+
+        def correct(r: QuestionResult, floor: float = floor) -> bool:
+            answer = r.withdrawn_answer if r.withdrawn else r.answer
+            return not refused(r, floor) and bool(is_correct(answer or "", r.gold_answers))
+
+        unanswerable = [r for r in asked if not r.answerable]
+        answerable = [r for r in asked if r.answerable]
+        judged = [r for r in answerable if r.gold_answers and r.answer is not None]
+        sweep[str(floor)] = {
+            "refusal_rate": _rate(sum(1 for r in unanswerable if refused(r)), len(unanswerable)),
+            "false_refusal_rate": _rate(sum(1 for r in answerable if refused(r)), len(answerable)),
+            "correct_rate": _rate(sum(1 for r in judged if correct(r)), len(judged)),
         }
     return sweep
 
@@ -379,6 +415,10 @@ def _evaluate_one(engine: Any, question: Question, retrieval_only: bool, top_k: 
     result.refused = final.refused
     result.refusal_probability = final.refusal_probability
     result.judged = final.judged_unanswerable
+    result.unsupported_probability = final.unsupported_probability
+    result.withdrawn = final.withdrawn
+    result.withdrawn_answer = final.withdrawn_answer
+    result.gold_answers = question.answers
     result.cited = [(c.doc, c.page) for c in final.citations]
     result.first_token_s = final.timings.first_token_s or None
     result.correct = None if final.refused else is_correct(final.answer, question.answers)

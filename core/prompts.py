@@ -42,6 +42,14 @@ def missing_names_note(language: Language, names: Sequence[str]) -> str:
     return template(language, "missing").format(names=quoted)
 
 
+def refusal_note(language: Language, missing_names: Sequence[str], withdrawn: bool) -> str | None:
+    """Why a refusal happened, when there is more to say than the refusal sentence: the names the
+    documents never mention, or that the model's own answer failed its check and was withdrawn."""
+    if missing_names:
+        return missing_names_note(language, missing_names)
+    return template(language, "withdrawn") if withdrawn else None
+
+
 def system_prompt(language: Language) -> str:
     return template(language, "system").format(refusal=refusal(language))
 
@@ -52,6 +60,12 @@ def passage_block(language: Language, number: int, document: str, page: int, tex
 
 def user_prompt(language: Language, passages: str, question: str) -> str:
     return template(language, "user").format(passages=passages, question=question)
+
+
+def verify_prompt(language: Language, passages: str, question: str, answer: str) -> str:
+    """The answer check: it opens exactly like :func:`user_prompt`, so a model that caches the
+    prompt it has just answered re-reads only the question, the answer and the instruction."""
+    return template(language, "verify").format(passages=passages, question=question, answer=answer)
 
 
 def condense_prompt(language: Language, turns: list[tuple[str, str]], question: str) -> str:

@@ -101,7 +101,7 @@ def run_smoke(engine: Any, cancel: CancelToken, say: Callable[[str], None] = lam
             raise RuntimeError(f"the search index was not built: {outcome}")
         if (left := engine.index_status(SMOKE_WORKSPACE).unindexed_vectors) != 0:
             raise RuntimeError(f"{left} vectors are still outside the search index")
-        return outcome
+        return str(outcome)
 
     def answer() -> str:
         done: AnswerDone | None = None

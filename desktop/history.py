@@ -38,11 +38,12 @@ def passage_dict(p: Passage) -> dict[str, Any]:
 
 
 def turn_from_answer(question: str, done: AnswerDone) -> dict[str, Any]:
-    """A finished answer as a history turn; a refusal over names the documents never mention says
-    which (in the answer's language, like the refusal sentence itself)."""
+    """A finished answer as a history turn; a refusal says why when it can (names the documents
+    never mention, an answer withdrawn by its check), in the answer's language."""
     answer = done.answer
-    if done.refused and done.missing_names:
-        answer = f"{answer}\n{prompts.missing_names_note(done.language, done.missing_names)}"
+    note = prompts.refusal_note(done.language, done.missing_names, done.withdrawn) if done.refused else None
+    if note:
+        answer = f"{answer}\n{note}"
     return {"question": question, "answer": answer, "refused": done.refused, "cancelled": done.cancelled,
             "error": None, "citations": [citation_dict(c) for c in done.citations],
             "passages": [passage_dict(p) for p in done.passages], "device": done.device,

@@ -301,6 +301,10 @@ class Answer(BaseModel):
     missing_names: list[str]
     refusal_probability: float | None
     judged_unanswerable: bool
+    #: The model's probability of "no" when it checked its own answer against the passages.
+    unsupported_probability: float | None = None
+    #: The answer was written, then withdrawn because its check doubted it (a refusal).
+    withdrawn: bool = False
 
 
 class SourcesEvent(BaseModel):
@@ -469,6 +473,7 @@ def answer_out(done: AnswerDone) -> Answer:
         timings=TimingsOut(**asdict(done.timings)), device=done.device, cancelled=done.cancelled,
         standalone_question=done.standalone_question, source=done.source, missing_names=list(done.missing_names),
         refusal_probability=done.refusal_probability, judged_unanswerable=done.judged_unanswerable,
+        unsupported_probability=done.unsupported_probability, withdrawn=done.withdrawn,
     )
 
 

@@ -2,7 +2,8 @@
 
 It picks the numbered passage sharing most words with the question and answers with that
 passage's first sentence and its marker ``[n]``, or refuses with the prompt's refusal sentence when
-no passage shares a word. Asked to condense a follow-up, it joins the last user question and the
+no passage shares a word. Asked to check an answer, it tells the probe
+``unsupported_probability``. Asked to condense a follow-up, it joins the last user question and the
 follow-up. Asked to translate a question, it replies nothing (it cannot). Deterministic and
 instant; never used outside tests unless asked for.
 """
@@ -25,10 +26,13 @@ class ScriptedChatModel:
     device: Literal["cpu", "cuda"] = "cpu"
     context_length = 4096
 
-    def __init__(self, refusal: str = "NOT_FOUND", delay_s: float = 0.0, opening_probability: float | None = None) -> None:
+    def __init__(self, refusal: str = "NOT_FOUND", delay_s: float = 0.0, opening_probability: float | None = None,
+                 unsupported_probability: float | None = None) -> None:
         self._refusal = refusal
         self._delay_s = delay_s
         self.opening_probability = opening_probability  # what an OpeningProbe is told (None: cannot tell)
+        #: What the probe of an answer check is told: the probability of "no" (None: cannot tell).
+        self.unsupported_probability = unsupported_probability
 
     def count_tokens(self, text: str) -> int:
         return max(1, len(text) // 3)
@@ -40,6 +44,11 @@ class ScriptedChatModel:
         if probe is not None:
             probe.probability = self.opening_probability
         prompt = messages[-1].content
+        if re.search(r"^(?:Candidate answer: |候选回答：)", prompt, re.M):  # the engine's answer check
+            if probe is not None:
+                probe.probability = self.unsupported_probability
+            yield "否" if (self.unsupported_probability or 0.0) >= 0.5 else "Yes"
+            return
         follow_up = re.search(r"^(?:Follow-up question: |后续问题：)(.*)$", prompt, re.M)
         if follow_up:  # a condense request: merge the last user question with the follow-up
             previous = re.findall(r"^(?:User: |用户：)(.*)$", prompt, re.M)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from core import answer as answering
 from core import prompts
 from core.answer import CitationFilter, citations_of, is_refusal, tidy
 from core.cancel import CancelToken
@@ -102,6 +103,48 @@ def test_the_models_own_odds_of_refusing_decide_before_any_text_is_shown(fake_en
     model.opening_probability = 0.99
     _, done = _ask(fake_engine, "When was the bridge restored?")
     assert not done.refused
+
+
+def test_an_answer_the_model_doubts_when_checking_it_is_withdrawn(fake_engine, tmp_path: Path) -> None:
+    """After the answer is written the model is asked whether the passages state it; at or above the
+    verification floor its "no" withdraws the answer (a refusal that keeps the written text for the
+    record), below it the answer stands and carries the doubt; with the check off nothing is asked."""
+    pdfs.text_pdf(tmp_path / "bridge.pdf", ["The bridge was restored in 2019 at a cost of 4.5 million pounds."])
+    fake_engine.create_workspace("w")
+    fake_engine.ingest("w", [tmp_path / "bridge.pdf"])
+    model = fake_engine.chat_model()
+    fake_engine.verification_floor = {"en": 0.3, "zh": 0.3}
+    model.unsupported_probability = 0.4
+    events, done = _ask(fake_engine, "When was the bridge restored?")
+    assert done.refused and done.withdrawn and done.unsupported_probability == 0.4
+    assert done.answer == prompts.refusal("en") and done.citations == () and done.passages
+    assert "2019" in (done.withdrawn_answer or "") and "[1]" in (done.withdrawn_answer or "")
+    assert [e for e in events if isinstance(e, TokenDelta)], "the check runs once the answer is written"
+    assert prompts.refusal_note("en", (), done.withdrawn) == prompts.template("en", "withdrawn")
+    model.unsupported_probability = 0.1
+    _, done = _ask(fake_engine, "When was the bridge restored?")
+    assert not done.refused and not done.withdrawn and done.unsupported_probability == 0.1
+    assert done.withdrawn_answer is None and "2019" in done.answer
+    fake_engine.verification_floor = None
+    model.unsupported_probability = 0.99
+    _, done = _ask(fake_engine, "When was the bridge restored?")
+    assert not done.refused and done.unsupported_probability is None
+
+
+def test_the_answer_check_prompt_opens_like_the_answer_prompt() -> None:
+    """The check must share the answer prompt's opening token for token (system prompt, then the
+    passages), so llama.cpp re-reads only the question, the answer and the instruction."""
+    passages = [Passage("d1", "a.pdf", 3, Span(0, 30), "The mirror is 2.4 metres wide.", 0.9),
+                Passage("d2", "b.pdf", 1, Span(0, 9), "镜面直径 2.4 米。", 0.8)]
+    for language in ("en", "zh"):
+        asked = answering.build_messages("How wide is the mirror?", passages, language)
+        check = answering.build_verification_messages("How wide is the mirror?", passages, language,
+                                                      "It is 2.4 metres wide [1].")
+        assert check[0] == asked[0]
+        blocks = asked[1].content.index("镜面直径 2.4 米。") + len("镜面直径 2.4 米。")
+        assert check[1].content[:blocks] == asked[1].content[:blocks]
+        assert check[1].content.count("It is 2.4 metres wide.") == 1 and "wide [1]" not in check[1].content
+        assert prompts.placeholders(prompts.template(language, "verify")) == {"passages", "question", "answer"}
 
 
 def test_nothing_relevant_gives_a_refusal_with_the_closest_passages(fake_engine, tmp_path: Path) -> None:
@@ -229,3 +272,12 @@ def test_grounding_works_line_by_line() -> None:
     passages = [Passage("d1", "a.pdf", 1, Span(0, 10), "Revenue grew 12% to 4.2 billion dollars in 2023.", 0.9)]
     text = "Key facts:\n- Revenue grew 12% in 2023.\n- The sky is blue today."
     assert ground_uncited(text, passages) == "Key facts:\n- Revenue grew 12% in 2023. [1]\n- The sky is blue today."
+
+
+@pytest.mark.parametrize("answer, unfinished", [
+    ("禁用物质是 [1]", True), ("成都大运会吉祥物是 [2]", True), ("The winner was [2].", True), ("答案：[1]", True),
+    ("2009年 [1]", False), ("中场 [1]", False), ("The primary mirror is 2.4 metres wide [1].", False),
+    ("他的名字是“张三”[1]", False), ("[1]", False), ("It is made of glass [1]", False),
+])
+def test_an_answer_that_stops_where_the_answer_should_start_is_unfinished(answer: str, unfinished: bool) -> None:
+    assert answering.is_unfinished(answer) is unfinished

@@ -120,3 +120,20 @@ def test_cross_language_questions_are_translated_once_and_scored(fake_engine, tm
     assert (fake_engine.data_dir / "query-translations.json").is_file()
     evaluate.run_eval(fake_engine, kit, retrieval_only=True, limit=None, top_k=3, cancel=CancelToken(), cross_language=True)
     assert len(calls) == first, "translations (the eval's and the engine's) are cached with the kit"
+
+
+def test_the_verification_sweep_scores_each_floor_with_the_withdrawn_answers() -> None:
+    """A withdrawn answer is refused at its doubt and above; below it its written text is scored."""
+    from core.evaluate import QuestionResult, verification_sweep
+
+    def row(answerable: bool, doubt: float, withdrawn: bool, text: str) -> QuestionResult:
+        return QuestionResult("q", "en", "born-digital", answerable, answer="refusal" if withdrawn else text,
+                              refused=withdrawn, unsupported_probability=doubt, withdrawn=withdrawn,
+                              withdrawn_answer=text if withdrawn else None, gold_answers=("1987",) if answerable else ())
+
+    rows = [row(False, 0.4, True, "It was 1990 [1]."), row(False, 0.05, False, "It was 1990 [1]."),
+            row(True, 0.12, False, "In 1987 [1]."), row(True, 0.02, False, "In 1987 [1].")]
+    sweep = verification_sweep(rows)
+    assert sweep["0.1"] == {"refusal_rate": 0.5, "false_refusal_rate": 0.5, "correct_rate": 0.5}
+    assert sweep["0.3"] == {"refusal_rate": 0.5, "false_refusal_rate": 0.0, "correct_rate": 1.0}
+    assert sweep["0.5"] == {"refusal_rate": 0.0, "false_refusal_rate": 0.0, "correct_rate": 1.0}
