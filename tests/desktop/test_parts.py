@@ -178,3 +178,15 @@ def test_a_refusal_over_absent_names_says_which_in_the_answer_language() -> None
     done = AnswerDone(question="q", language="zh", answer="在您的文档中没有找到答案。", refused=True, citations=(),
                       passages=(), timings=Timings(), device="cpu", missing_names=("流浪地球2",))
     assert turn_from_answer("q", done)["answer"] == "在您的文档中没有找到答案。\n您的文档中没有提到：“流浪地球2”。"
+
+
+def test_a_withdrawn_answer_says_the_check_doubted_it_in_the_answer_language() -> None:
+    from core.datatypes import AnswerDone, Timings
+    from desktop.history import turn_from_answer
+
+    for language, refusal in (("zh", "在您的文档中没有找到答案。"), ("en", "I could not find the answer in your documents.")):
+        done = AnswerDone(question="q", language=language, answer=refusal, refused=True, citations=(), passages=(),
+                          timings=Timings(), device="cpu", withdrawn=True, withdrawn_answer="阿扎伦卡 [2]")
+        shown = turn_from_answer("q", done)["answer"]
+        assert shown.startswith(refusal + "\n") and ("撤回" in shown if language == "zh" else "withdrawn" in shown)
+        assert "阿扎伦卡" not in shown
