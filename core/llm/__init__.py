@@ -9,7 +9,7 @@ a fake for fast tests and GUI tests.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from core.cancel import CancelToken
@@ -24,18 +24,12 @@ class OpeningProbe:
     softmax probabilities of the openings' first tokens), at no extra cost: those logits exist
     anyway. The engine uses it as the model's own judgement that the passages do not answer the
     question: a 1.5B model often writes an answer even when its most likely-but-one opening is the
-    refusal. Models that cannot tell leave it ``None``.
-
-    :attr:`tokens` records, for each token the model wrote, the token's text and the probability
-    the model gave it when choosing it (models that cannot tell leave it empty; the final token,
-    usually end-of-turn, may be missing). :mod:`core.confidence` reads the answer's confidence
-    from them. Written by the generating thread, read by the same thread as pieces arrive and
-    after the stream ends.
+    refusal. Models that cannot tell leave it ``None``. Written by the generating thread, read by
+    the same thread after the first piece arrives.
     """
 
     openings: tuple[str, ...]
     probability: float | None = None
-    tokens: list[tuple[str, float]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

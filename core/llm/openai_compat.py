@@ -391,7 +391,6 @@ class OpenAICompatModel:
                                                 f"a chat completion ({str(data)[:200]!r})")
                 if probe is not None:
                     probe.probability = _probe_probability(_first_logprobs(data), probe.openings)
-                    probe.tokens.extend(_chosen_token_probabilities(_choice_of(data)))
                 finished = True
                 if text:
                     yield text
@@ -408,8 +407,6 @@ class OpenAICompatModel:
                 piece = (choice.get("delta") or {}).get("content") or ""
                 if first and probe is not None and (piece or choice.get("logprobs")):
                     probe.probability = _probe_probability(_first_logprobs({"choices": [choice]}), probe.openings)
-                if probe is not None:
-                    probe.tokens.extend(_chosen_token_probabilities(choice))
                 if choice.get("finish_reason"):
                     finished = True
                 if piece:
@@ -583,22 +580,6 @@ def _first_logprobs(data: Any) -> list[tuple[str, float]] | None:
         return [(str(a["token"]), float(a["logprob"])) for a in alternatives if a.get("token") is not None]
     except (KeyError, IndexError, TypeError, ValueError, AttributeError):
         return None
-
-
-def _choice_of(data: Any) -> Any:
-    try:
-        return data["choices"][0]
-    except (KeyError, IndexError, TypeError):
-        return None
-
-
-def _chosen_token_probabilities(choice: Any) -> list[tuple[str, float]]:
-    """Each token of a chunk (or completion) choice with the probability the server gave it."""
-    try:
-        content = choice["logprobs"]["content"] or []
-        return [(str(t["token"]), math.exp(float(t["logprob"]))) for t in content if t.get("token") is not None]
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
-        return []
 
 
 def _probe_probability(alternatives: list[tuple[str, float]] | None, openings: Sequence[str]) -> float | None:
