@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="how passages are ranked (default: the engine's; for measuring)")
     parser.add_argument("--no-translate-queries", action="store_true",
                         help="do not also search questions translated into the workspace's other language (for measuring)")
+    parser.add_argument("--no-answer-check", action="store_true",
+                        help="do not ask the model to check its answer against the passages (a few seconds less "
+                             "per answer on a CPU; doubted answers are then not withdrawn)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr too")
     server = parser.add_argument_group(
         "chat model on a server (off by default; when on, your questions and the passages found in your documents "
@@ -399,15 +402,22 @@ def _dispatch(args: argparse.Namespace, data_dir: Path, out: TextIO, err: TextIO
     chat_model = _chat_server_model(args, err)
     engine = Engine.create(engine_dir, threads=args.threads, gpu_layers=args.gpu_layers, chat_model=chat_model,
                            ocr=not getattr(args, "no_ocr", False), embedder=args.embedding_model)
-    if args.search_mode:
-        engine.search_mode = args.search_mode
-    engine.translate_queries = not args.no_translate_queries
+    _configure(engine, args)
     try:
         return _commands(args, engine, cancel, out, err)
     finally:
         engine.close()
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
+
+
+def _configure(engine: Any, args: argparse.Namespace) -> None:
+    """The engine settings the global options change (search mode, translated search, answer check)."""
+    if args.search_mode:
+        engine.search_mode = args.search_mode
+    engine.translate_queries = not args.no_translate_queries
+    if args.no_answer_check:
+        engine.verification_floor = None
 
 
 def _serve(args: argparse.Namespace, data_dir: Path, out: TextIO, err: TextIO) -> int:
@@ -424,9 +434,7 @@ def _serve(args: argparse.Namespace, data_dir: Path, out: TextIO, err: TextIO) -
 
     engine = Engine.create(data_dir, threads=args.threads, gpu_layers=args.gpu_layers, ocr=not args.no_ocr,
                            embedder=args.embedding_model, chat_model=_chat_server_model(args, err))
-    if args.search_mode:
-        engine.search_mode = args.search_mode
-    engine.translate_queries = not args.no_translate_queries
+    _configure(engine, args)
     try:
         return serve(engine, options, out)
     finally:
