@@ -270,7 +270,7 @@ class SearchRequest:
     translate: bool = False
 
 
-# --- answer events (yielded by Engine.ask, in this order: sources, tokens..., done|failed) ----
+# --- answer events (yielded by Engine.ask, in this order: sources, tokens..., [checking], done|failed) ----
 
 
 @dataclass(frozen=True)
@@ -285,6 +285,15 @@ class TokenDelta:
     """A piece of streamed answer text."""
 
     text: str
+
+
+@dataclass(frozen=True)
+class AnswerChecking:
+    """The written answer is being checked against its passages (a few seconds on a CPU).
+
+    Sent after the last token when the engine's answer check is on; the final event may then be
+    a refusal that withdraws the streamed text, so a front end says what it is waiting for.
+    """
 
 
 @dataclass(frozen=True)
@@ -326,4 +335,4 @@ class AnswerFailed:
     kind: str = field(default="error")
 
 
-AnswerEvent = SourcesFound | TokenDelta | AnswerDone | AnswerFailed
+AnswerEvent = SourcesFound | TokenDelta | AnswerChecking | AnswerDone | AnswerFailed

@@ -26,6 +26,7 @@ from core import coverage, crosslingual, faq, paths, prompts, ranking, summarise
 from core.cancel import NEVER_CANCELLED, CancelToken, ProgressSlot
 from core.crosslingual import QueryTranslator
 from core.datatypes import (
+    AnswerChecking,
     AnswerDone,
     AnswerEvent,
     AnswerFailed,
@@ -1002,7 +1003,10 @@ class Engine:
             yield replace(self._refusal(question, language, passages, timings, device=model.device),
                           refusal_probability=probe.probability)
             return
-        doubt = None if cancel.cancelled else self._answer_doubt(question, language, passages, text, model, cancel)
+        doubt = None
+        if self.verification_floor is not None and not cancel.cancelled:
+            yield AnswerChecking()
+            doubt = self._answer_doubt(question, language, passages, text, model, cancel)
         floor = (self.verification_floor or {}).get(language)
         if doubt is not None and floor is not None and doubt >= floor:
             log.info("event=answer_withdrawn unsupported_probability=%.4f answer=%r", doubt, text[:200])

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.cancel import CancelToken
-from core.datatypes import AnswerDone, AnswerFailed, AskRequest, SourcesFound, TokenDelta, Turn
+from core.datatypes import AnswerChecking, AnswerDone, AnswerFailed, AskRequest, SourcesFound, TokenDelta, Turn
 from desktop import i18n
 from desktop.chat_view import ChatView
 from desktop.device_text import details_text, status_text
@@ -568,6 +568,8 @@ class MainWindow(Retranslating, QMainWindow):
             self.answer_passages = [passage_dict(p) for p in event.passages]
         elif isinstance(event, TokenDelta):
             self.chat.append_text(event.text)
+        elif isinstance(event, AnswerChecking):
+            self.chat.set_notice(self.tr("Checking the answer against the passages…"))
         elif isinstance(event, AnswerDone):
             self.host.note_device(event.device) if not event.refused or event.timings.completion_tokens else None
             self._save_turn(turn_from_answer(self.answer_question, event))

@@ -26,6 +26,7 @@ from core.api.security import ServeOptions, path_allowed
 from core.api.streaming import answer_events, cancel_on_disconnect, sse
 from core.cancel import CancelToken
 from core.datatypes import (
+    AnswerChecking,
     AnswerDone,
     AnswerFailed,
     AskRequest,
@@ -229,9 +230,10 @@ def search(name: Name, body: s.SearchBody, svc: Svc) -> s.SearchResult:
 
 
 @router.post("/workspaces/{name}/ask", operation_id="ask", tags=["answers"], response_model=s.Answer,
-             responses={**error_responses(404, 409, 503), 200: {"content": event_stream("sources", "token", "done", "failed"), "description": (
+             responses={**error_responses(404, 409, 503), 200: {"content": event_stream("sources", "token", "checking", "done", "failed"), "description": (
                  "the answer as JSON, or with `stream: true` Server-Sent Events: `sources` (passages), "
-                 "`token` (text), then `done` (the answer, as the JSON body) or `failed` (an error)")}})
+                 "`token` (text), `checking` (the answer is being checked against the passages; a "
+                 "withdrawn answer ends as a refusal), then `done` (the answer, as the JSON body) or `failed` (an error)")}})
 async def ask(name: Name, body: s.AskBody, request: Request, svc: Svc) -> Any:
     """Answer a question from the workspace's documents, with citations [n] → document, page, span."""
     ask_request = AskRequest(name, body.question, top_k=body.top_k, language=body.language,
@@ -269,6 +271,8 @@ async def _answer_stream(engine: Engine, request: AskRequest, cancel: CancelToke
                 yield sse("sources", s.SourcesEvent(passages=[s.passage_out(p) for p in event.passages]).model_dump())
             elif isinstance(event, TokenDelta):
                 yield sse("token", {"text": event.text})
+            elif isinstance(event, AnswerChecking):
+                yield sse("checking", {})
             elif isinstance(event, AnswerDone):
                 yield sse("done", s.answer_out(event).model_dump())
             else:

@@ -265,7 +265,7 @@ class AskBody(BaseModel):
     language: Literal["zh", "en"] | None = Field(None, description="answer language (default: the question's)")
     history: list[Turn] = Field(default_factory=list, max_length=50, description="earlier turns, oldest first")
     also: list[WorkspaceName] = Field(default_factory=list, max_length=10, description="more workspaces to search")
-    stream: bool = Field(False, description="answer as Server-Sent Events (sources, token…, done | failed)")
+    stream: bool = Field(False, description="answer as Server-Sent Events (sources, token…, checking, done | failed)")
 
 
 class CitationOut(BaseModel):

@@ -555,6 +555,10 @@
         <translation>正在加载对话模型，第一次回答会慢一些。</translation>
     </message>
     <message>
+        <source>Checking the answer against the passages…</source>
+        <translation>正在对照段落核对回答…</translation>
+    </message>
+    <message>
         <source>Stopping…</source>
         <translation>正在停止…</translation>
     </message>

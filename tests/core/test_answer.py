@@ -10,7 +10,7 @@ from core import answer as answering
 from core import prompts
 from core.answer import CitationFilter, citations_of, is_refusal, tidy
 from core.cancel import CancelToken
-from core.datatypes import AnswerDone, AskRequest, Passage, SourcesFound, Span, TokenDelta
+from core.datatypes import AnswerChecking, AnswerDone, AskRequest, Passage, SourcesFound, Span, TokenDelta
 from core.lang import detect_language
 from tests.core import pdfs
 
@@ -120,6 +120,7 @@ def test_an_answer_the_model_doubts_when_checking_it_is_withdrawn(fake_engine, t
     assert done.answer == prompts.refusal("en") and done.citations == () and done.passages
     assert "2019" in (done.withdrawn_answer or "") and "[1]" in (done.withdrawn_answer or "")
     assert [e for e in events if isinstance(e, TokenDelta)], "the check runs once the answer is written"
+    assert isinstance(events[-2], AnswerChecking) and not any(isinstance(e, TokenDelta) for e in events[-2:])
     assert prompts.refusal_note("en", (), done.withdrawn) == prompts.template("en", "withdrawn")
     model.unsupported_probability = 0.1
     _, done = _ask(fake_engine, "When was the bridge restored?")
@@ -127,8 +128,9 @@ def test_an_answer_the_model_doubts_when_checking_it_is_withdrawn(fake_engine, t
     assert done.withdrawn_answer is None and "2019" in done.answer
     fake_engine.verification_floor = None
     model.unsupported_probability = 0.99
-    _, done = _ask(fake_engine, "When was the bridge restored?")
+    events, done = _ask(fake_engine, "When was the bridge restored?")
     assert not done.refused and done.unsupported_probability is None
+    assert not any(isinstance(e, AnswerChecking) for e in events)
 
 
 def test_the_answer_check_prompt_opens_like_the_answer_prompt() -> None:

@@ -291,6 +291,23 @@ def test_answer_stays_with_its_workspace(qtbot: Any, make_window: Any, hashing_e
     assert History(window.data_dir, "second").turns() == []
 
 
+def test_the_chat_says_while_the_answer_is_checked(qtbot: Any, make_window: Any, hashing_embedder: Any,
+                                                   tmp_path: Path) -> None:
+    """Between the last token and the verdict the model checks its answer (seconds on a CPU): the
+    chat says so, and the notice is gone once the answer is final."""
+    window = make_window(hashing_embedder)
+    create_workspace(qtbot, window, "first")
+    with qtbot.waitSignal(window.import_finished, timeout=60000):
+        window.import_paths([str(text_pdf(tmp_path / "bridge.pdf", BRIDGE))])
+    notices: list[str] = []
+    shown = window.chat.set_notice
+    window.chat.set_notice = lambda text: (notices.append(text), shown(text))  # type: ignore[method-assign]
+    with qtbot.waitSignal(window.answer_finished, timeout=60000):
+        window.ask("When was the Lanford river bridge restored?")
+    assert window.tr("Checking the answer against the passages…") in notices
+    assert notices[-1] == "" and window.chat.notice.isHidden()
+
+
 class _BrokenModel:
     """A chat model that fails mid-answer, as a native library error would."""
 
