@@ -219,51 +219,52 @@ def summarise(results: Sequence[QuestionResult], gold_of: dict[str, frozenset[tu
 #: during the run, so each is exact: a question refused by the model at floor F is refused at any
 #: lower floor, and below F the model's answer is known).
 SWEEP_FLOORS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5)
+#: Answer-check floors tried by :func:`verification_sweep` (the doubts of supported answers lie
+#: around 0.02-0.2, so the steps are finer there).
+VERIFICATION_SWEEP_FLOORS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
 
 
 def answerability_sweep(asked: Sequence[QuestionResult]) -> dict[str, dict[str, float | None]]:
     """Refusal, false-refusal and correct rates had the answerability floor been F, for each F."""
     if not any(r.refusal_probability is not None for r in asked):
         return {}
-    sweep: dict[str, dict[str, float | None]] = {}
-    for floor in SWEEP_FLOORS:
-        def refused(r: QuestionResult, floor: float = floor) -> bool:
-            return bool(r.refused and not r.judged) or (r.refusal_probability or 0.0) >= floor
 
-        unanswerable = [r for r in asked if not r.answerable]
-        answerable = [r for r in asked if r.answerable]
-        judged = [r for r in answerable if r.correct is not None]
-        sweep[str(floor)] = {
-            "refusal_rate": _rate(sum(1 for r in unanswerable if refused(r)), len(unanswerable)),
-            "false_refusal_rate": _rate(sum(1 for r in answerable if refused(r)), len(answerable)),
-            "correct_rate": _rate(sum(1 for r in judged if r.correct and not refused(r)), len(judged)),
-        }
-    return sweep
+    def refused(r: QuestionResult, floor: float) -> bool:
+        return bool(r.refused and not r.judged) or (r.refusal_probability or 0.0) >= floor
+
+    return _floor_sweep(asked, SWEEP_FLOORS, refused, lambda r: r.answer or "")
 
 
 def verification_sweep(asked: Sequence[QuestionResult]) -> dict[str, dict[str, float | None]]:
     """Refusal, false-refusal and correct rates had the answer check's floor been F, for each F.
 
     Exact, because the engine keeps a withdrawn answer's text: below a question's doubt its
-    written answer stands, at or above it the question is refused."""
+    written answer stands, at or above it the question is refused. Run with the check on and its
+    floor above every value swept to see them all."""
     if not any(r.unsupported_probability is not None for r in asked):
         return {}
+
+    def refused(r: QuestionResult, floor: float) -> bool:
+        return bool(r.refused and not r.withdrawn) or (r.unsupported_probability or 0.0) >= floor
+
+    return _floor_sweep(asked, VERIFICATION_SWEEP_FLOORS, refused,
+                        lambda r: (r.withdrawn_answer if r.withdrawn else r.answer) or "")
+
+
+def _floor_sweep(asked: Sequence[QuestionResult], floors: Sequence[float],
+                 refused_at: Callable[[QuestionResult, float], bool],
+                 written: Callable[[QuestionResult], str]) -> dict[str, dict[str, float | None]]:
+    """Rates for each floor, given when a question would be refused and the answer it would get."""
+    unanswerable = [r for r in asked if not r.answerable]
+    answerable = [r for r in asked if r.answerable]
+    judged = [r for r in answerable if r.correct is not None]
     sweep: dict[str, dict[str, float | None]] = {}
-    for floor in SWEEP_FLOORS:
-        def refused(r: QuestionResult, floor: float = floor) -> bool:
-            return bool(r.refused and not r.withdrawn) or (r.unsupported_probability or 0.0) >= floor
-
-        def correct(r: QuestionResult, floor: float = floor) -> bool:
-            answer = r.withdrawn_answer if r.withdrawn else r.answer
-            return not refused(r, floor) and bool(is_correct(answer or "", r.gold_answers))
-
-        unanswerable = [r for r in asked if not r.answerable]
-        answerable = [r for r in asked if r.answerable]
-        judged = [r for r in answerable if r.gold_answers and r.answer is not None]
+    for floor in floors:
         sweep[str(floor)] = {
-            "refusal_rate": _rate(sum(1 for r in unanswerable if refused(r)), len(unanswerable)),
-            "false_refusal_rate": _rate(sum(1 for r in answerable if refused(r)), len(answerable)),
-            "correct_rate": _rate(sum(1 for r in judged if correct(r)), len(judged)),
+            "refusal_rate": _rate(sum(1 for r in unanswerable if refused_at(r, floor)), len(unanswerable)),
+            "false_refusal_rate": _rate(sum(1 for r in answerable if refused_at(r, floor)), len(answerable)),
+            "correct_rate": _rate(sum(1 for r in judged if not refused_at(r, floor)
+                                      and is_correct(written(r), r.gold_answers)), len(judged)),
         }
     return sweep
 

@@ -129,7 +129,8 @@ def test_the_verification_sweep_scores_each_floor_with_the_withdrawn_answers() -
     def row(answerable: bool, doubt: float, withdrawn: bool, text: str) -> QuestionResult:
         return QuestionResult("q", "en", "born-digital", answerable, answer="refusal" if withdrawn else text,
                               refused=withdrawn, unsupported_probability=doubt, withdrawn=withdrawn,
-                              withdrawn_answer=text if withdrawn else None, gold_answers=("1987",) if answerable else ())
+                              withdrawn_answer=text if withdrawn else None, gold_answers=("1987",) if answerable else (),
+                              correct=(not withdrawn and "1987" in text) if answerable else None)
 
     rows = [row(False, 0.4, True, "It was 1990 [1]."), row(False, 0.05, False, "It was 1990 [1]."),
             row(True, 0.12, False, "In 1987 [1]."), row(True, 0.02, False, "In 1987 [1].")]
