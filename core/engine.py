@@ -115,7 +115,8 @@ ANSWERABILITY_FLOOR: float | None = 0.5
 #: kit (README "Quality") for a false-refusal rate within 0.10 per language: on unanswerable
 #: questions whose passages are about the same news story the 1.5B model writes a plausible answer
 #: (a date from another year, a player of the wrong event) with the refusal nearly never its likely
-#: opening, yet doubts that answer when asked about it with the question beside it.
+#: opening, yet doubts that answer when asked about it with the question beside it. A language
+#: left out is not checked.
 VERIFICATION_FLOOR: dict[Language, float] = {"zh": 0.15, "en": 0.15}
 
 
@@ -1004,10 +1005,10 @@ class Engine:
                           refusal_probability=probe.probability)
             return
         doubt = None
-        if self.verification_floor is not None and not cancel.cancelled:
+        floor = (self.verification_floor or {}).get(language)
+        if floor is not None and not cancel.cancelled:
             yield AnswerChecking()
             doubt = self._answer_doubt(question, language, passages, text, model, cancel)
-        floor = (self.verification_floor or {}).get(language)
         if doubt is not None and floor is not None and doubt >= floor:
             log.info("event=answer_withdrawn unsupported_probability=%.4f answer=%r", doubt, text[:200])
             timings = replace(timings, total_s=time.perf_counter() - started)
@@ -1038,8 +1039,6 @@ class Engine:
         :func:`core.answer.build_verification_messages`) and one token; the probability of its
         "no" is read from that token's logits. Answer worker thread.
         """
-        if self.verification_floor is None:
-            return None
         check = OpeningProbe(answering.VERIFICATION_NO[language])
         stream = model.stream(answering.build_verification_messages(question, passages, language, answer),
                               max_tokens=1, cancel=cancel, probe=check)
