@@ -117,7 +117,7 @@ ANSWERABILITY_FLOOR: float | None = 0.5
 #: (a date from another year, a player of the wrong event) with the refusal nearly never its likely
 #: opening, yet doubts that answer when asked about it with the question beside it. A language
 #: left out is not checked.
-VERIFICATION_FLOOR: dict[Language, float] = {"zh": 0.15, "en": 0.15}
+VERIFICATION_FLOOR: dict[Language, float] = {"zh": 0.15, "en": 0.30}
 
 
 #: Points copied per batch when a workspace moves to another store.
