@@ -275,6 +275,7 @@ def _answer_json(done: AnswerDone, device_report: dict[str, Any] | None = None) 
         "judged_unanswerable": done.judged_unanswerable,
         "unsupported_probability": None if done.unsupported_probability is None else round(done.unsupported_probability, 4),
         "withdrawn": done.withdrawn,
+        "year_mismatch": None if done.year_mismatch is None else asdict(done.year_mismatch),
         "citations": [{"marker": c.marker, "doc": c.doc, "page": c.page, "snippet": c.snippet,
                        "span": [c.span.start, c.span.end], "workspace": c.workspace, "kind": c.kind}
                       for c in done.citations],
@@ -307,7 +308,7 @@ def _print_answer_footer(done: AnswerDone, out: TextIO, device: str | None = Non
     """Sources and timings after a streamed answer; ``device`` is a one-line device summary."""
     if done.refused:
         out.write(f"{done.answer}\n")
-        note = prompts.refusal_note(done.language, done.missing_names, done.withdrawn)
+        note = prompts.refusal_note(done)
         if note:
             out.write(note + "\n")
         if done.passages:

@@ -297,6 +297,14 @@ class AnswerChecking:
 
 
 @dataclass(frozen=True)
+class YearMismatch:
+    """The question names a year and the written answer names only other years (core.years)."""
+
+    asked: tuple[str, ...]
+    answered: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class AnswerDone:
     """The final answer with validated citations."""
 
@@ -325,6 +333,9 @@ class AnswerDone:
     withdrawn: bool = False
     #: The withdrawn answer's text (for the record and the eval; not shown as an answer).
     withdrawn_answer: str | None = None
+    #: Set when the answer was withdrawn because it is about other years than the question asks
+    #: (before, and instead of, the model's check).
+    year_mismatch: YearMismatch | None = None
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,7 @@ from core.store import factory as stores
 from core.store.edge import EdgeStore
 from core.vector_index import VectorIndexBuilder
 from core.workspace import WorkspaceFolder, list_names, read_summary, validate_name
+from core.years import year_mismatch
 
 log = logging.getLogger(__name__)
 
@@ -1004,17 +1005,20 @@ class Engine:
             yield replace(self._refusal(question, language, passages, timings, device=model.device),
                           refusal_probability=probe.probability)
             return
+        # An answer about another year than the one asked is withdrawn without asking the model.
+        mismatch = year_mismatch(question, text) if not cancel.cancelled else None
         doubt = None
         floor = (self.verification_floor or {}).get(language)
-        if floor is not None and not cancel.cancelled:
+        if mismatch is None and floor is not None and not cancel.cancelled:
             yield AnswerChecking()
             doubt = self._answer_doubt(question, language, passages, text, model, cancel)
-        if doubt is not None and floor is not None and doubt >= floor:
-            log.info("event=answer_withdrawn unsupported_probability=%.4f answer=%r", doubt, text[:200])
+        if mismatch is not None or (doubt is not None and floor is not None and doubt >= floor):
+            log.info("event=answer_withdrawn unsupported_probability=%s year_mismatch=%s answer=%r",
+                     doubt, mismatch, text[:200])
             timings = replace(timings, total_s=time.perf_counter() - started)
             yield replace(self._refusal(question, language, passages, timings, device=model.device),
                           refusal_probability=probe.probability, unsupported_probability=doubt, withdrawn=True,
-                          withdrawn_answer=text)
+                          withdrawn_answer=text, year_mismatch=mismatch)
             return
         timings = replace(timings, total_s=time.perf_counter() - started)
         yield AnswerDone(

@@ -78,6 +78,8 @@ class QuestionResult:
     withdrawn: bool = False
     #: The answer as written before a withdrawal (scored by the verification sweep).
     withdrawn_answer: str | None = None
+    #: Withdrawn because the answer names only other years than the question (at any floor).
+    other_year: bool = False
     gold_answers: tuple[str, ...] = ()
 
 
@@ -245,7 +247,7 @@ def verification_sweep(asked: Sequence[QuestionResult]) -> dict[str, dict[str, f
         return {}
 
     def refused(r: QuestionResult, floor: float) -> bool:
-        return bool(r.refused and not r.withdrawn) or (r.unsupported_probability or 0.0) >= floor
+        return bool(r.refused and not r.withdrawn) or r.other_year or (r.unsupported_probability or 0.0) >= floor
 
     return _floor_sweep(asked, VERIFICATION_SWEEP_FLOORS, refused,
                         lambda r: (r.withdrawn_answer if r.withdrawn else r.answer) or "")
@@ -419,6 +421,7 @@ def _evaluate_one(engine: Any, question: Question, retrieval_only: bool, top_k: 
     result.unsupported_probability = final.unsupported_probability
     result.withdrawn = final.withdrawn
     result.withdrawn_answer = final.withdrawn_answer
+    result.other_year = final.year_mismatch is not None
     result.gold_answers = question.answers
     result.cited = [(c.doc, c.page) for c in final.citations]
     result.first_token_s = final.timings.first_token_s or None

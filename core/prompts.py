@@ -4,9 +4,12 @@ Each language has the same files with the same named placeholders (a test checks
 ``system.txt`` ({refusal}), ``user.txt`` ({passages}, {question}), ``passage.txt`` ({number},
 {document}, {page}, {text}), ``refusal.txt`` (the fixed sentence that means "not in your
 documents"), ``condense.txt`` ({history}, {question}: rewrite a follow-up as a standalone question)
-``turn.txt`` ({question}, {answer}: one exchange of the history), and ``summary_map.txt``
-({document}, {pages}, {text}) / ``summary_reduce.txt`` ({document}, {parts}) for summaries, and
-``translate.txt`` ({text}: translate a question into that folder's language; used by the eval). Templates are read once and cached; any thread may call.
+``turn.txt`` ({question}, {answer}: one exchange of the history), ``summary_map.txt``
+({document}, {pages}, {text}) / ``summary_reduce.txt`` ({document}, {parts}) for summaries,
+``translate.txt`` ({text}: translate a question into that folder's language; used by the eval),
+``verify.txt`` ({passages}, {question}, {answer}: the answer check) and ``missing.txt`` ({names}),
+``withdrawn.txt`` and ``other_year.txt`` ({asked}, {answered}) (refusal notes).
+Templates are read once and cached; any thread may call.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ import functools
 import string
 from collections.abc import Sequence
 
-from core.datatypes import Language
+from core.datatypes import AnswerDone, Language
 from core.paths import resource_path
 
 LANGUAGES: tuple[Language, ...] = ("en", "zh")
-TEMPLATES = ("system", "user", "passage", "refusal", "condense", "turn", "summary_map", "summary_reduce", "translate", "missing")
+TEMPLATES = ("system", "user", "passage", "refusal", "condense", "turn", "summary_map", "summary_reduce", "translate",
+             "missing", "withdrawn", "other_year", "verify")
 
 
 @functools.cache
@@ -42,12 +46,22 @@ def missing_names_note(language: Language, names: Sequence[str]) -> str:
     return template(language, "missing").format(names=quoted)
 
 
-def refusal_note(language: Language, missing_names: Sequence[str], withdrawn: bool) -> str | None:
-    """Why a refusal happened, when there is more to say than the refusal sentence: the names the
-    documents never mention, or that the model's own answer failed its check and was withdrawn."""
-    if missing_names:
-        return missing_names_note(language, missing_names)
-    return template(language, "withdrawn") if withdrawn else None
+def refusal_note(done: AnswerDone) -> str | None:
+    """Why ``done`` was refused, in its language, when there is more to say than the refusal
+    sentence: the names the documents never mention, that the answer found is about another year
+    than the one asked, or that the model's own answer failed its check and was withdrawn."""
+    if not done.refused:
+        return None
+    if done.missing_names:
+        return missing_names_note(done.language, done.missing_names)
+    if done.year_mismatch is not None:
+        return template(done.language, "other_year").format(asked=_years(done.language, done.year_mismatch.asked),
+                                                            answered=_years(done.language, done.year_mismatch.answered))
+    return template(done.language, "withdrawn") if done.withdrawn else None
+
+
+def _years(language: Language, years: Sequence[str]) -> str:
+    return ("、" if language == "zh" else ", ").join(years)
 
 
 def system_prompt(language: Language) -> str:

@@ -39,9 +39,10 @@ def passage_dict(p: Passage) -> dict[str, Any]:
 
 def turn_from_answer(question: str, done: AnswerDone) -> dict[str, Any]:
     """A finished answer as a history turn; a refusal says why when it can (names the documents
-    never mention, an answer withdrawn by its check), in the answer's language."""
+    never mention, an answer about another year, an answer withdrawn by its check), in the
+    answer's language."""
     answer = done.answer
-    note = prompts.refusal_note(done.language, done.missing_names, done.withdrawn) if done.refused else None
+    note = prompts.refusal_note(done)
     if note:
         answer = f"{answer}\n{note}"
     return {"question": question, "answer": answer, "refused": done.refused, "cancelled": done.cancelled,

@@ -286,6 +286,11 @@ class TimingsOut(BaseModel):
     completion_tokens: int
 
 
+class YearMismatchOut(BaseModel):
+    asked: list[str]
+    answered: list[str]
+
+
 class Answer(BaseModel):
     question: str
     language: Literal["zh", "en"]
@@ -305,6 +310,8 @@ class Answer(BaseModel):
     unsupported_probability: float | None = None
     #: The answer was written, then withdrawn because its check doubted it (a refusal).
     withdrawn: bool = False
+    #: Set when the answer was withdrawn because it named only other years than the question.
+    year_mismatch: YearMismatchOut | None = None
 
 
 class SourcesEvent(BaseModel):
@@ -474,6 +481,7 @@ def answer_out(done: AnswerDone) -> Answer:
         standalone_question=done.standalone_question, source=done.source, missing_names=list(done.missing_names),
         refusal_probability=done.refusal_probability, judged_unanswerable=done.judged_unanswerable,
         unsupported_probability=done.unsupported_probability, withdrawn=done.withdrawn,
+        year_mismatch=None if done.year_mismatch is None else YearMismatchOut(**asdict(done.year_mismatch)),
     )
 
 

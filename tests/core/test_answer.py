@@ -121,7 +121,7 @@ def test_an_answer_the_model_doubts_when_checking_it_is_withdrawn(fake_engine, t
     assert "2019" in (done.withdrawn_answer or "") and "[1]" in (done.withdrawn_answer or "")
     assert [e for e in events if isinstance(e, TokenDelta)], "the check runs once the answer is written"
     assert isinstance(events[-2], AnswerChecking) and not any(isinstance(e, TokenDelta) for e in events[-2:])
-    assert prompts.refusal_note("en", (), done.withdrawn) == prompts.template("en", "withdrawn")
+    assert prompts.refusal_note(done) == prompts.template("en", "withdrawn")
     model.unsupported_probability = 0.1
     _, done = _ask(fake_engine, "When was the bridge restored?")
     assert not done.refused and not done.withdrawn and done.unsupported_probability == 0.1

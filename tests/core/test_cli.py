@@ -138,6 +138,7 @@ def test_ask_refuses_when_the_documents_do_not_hold_the_answer(data_dir: Path, t
     assert not answerable["refused"] and answerable["refusal_probability"] < 0.05, answerable
     # The answer check ran on the written answer (its "no" read from the real model's logits) and kept it.
     assert answerable["unsupported_probability"] is not None and not answerable["withdrawn"], answerable
+    assert answerable["year_mismatch"] is None, answerable
 
 
 def test_extract_prints_pages_after_cleaning_and_raw(tmp_path: Path, data_dir: Path) -> None:

@@ -138,3 +138,6 @@ def test_the_verification_sweep_scores_each_floor_with_the_withdrawn_answers() -
     assert sweep["0.1"] == {"refusal_rate": 0.5, "false_refusal_rate": 0.5, "correct_rate": 0.5}
     assert sweep["0.3"] == {"refusal_rate": 0.5, "false_refusal_rate": 0.0, "correct_rate": 1.0}
     assert sweep["0.5"] == {"refusal_rate": 0.0, "false_refusal_rate": 0.0, "correct_rate": 1.0}
+    other_year = QuestionResult("q", "en", "born-digital", False, answer="refusal", refused=True, withdrawn=True,
+                                withdrawn_answer="In 2019 [1].", other_year=True)
+    assert verification_sweep(rows + [other_year])["0.5"]["refusal_rate"] == 0.3333, "refused at every floor"
