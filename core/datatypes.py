@@ -330,6 +330,10 @@ class AnswerDone:
     #: the answer fits the question exactly (None: not checked). At or above the engine's
     #: verification floor the written answer is withdrawn and this is a refusal (``withdrawn``).
     unsupported_probability: float | None = None
+    #: The same question asked about only the sentences the answer was copied from (see
+    #: :mod:`core.sentence_check`; None: not asked). At or above the engine's sentence-check floor
+    #: the answer is withdrawn too.
+    sentence_doubt: float | None = None
     withdrawn: bool = False
     #: The withdrawn answer's text (for the record and the eval; not shown as an answer).
     withdrawn_answer: str | None = None

@@ -32,6 +32,7 @@ from typing import Any
 from core.cancel import CancelToken
 from core.crosslingual import QueryTranslator, translation_reply
 from core.datatypes import AnswerDone, AnswerFailed, AskRequest, Language, SearchRequest
+from core.engine import SENTENCE_CHECK_FLOOR, VERIFICATION_FLOOR
 from core.errors import UserError
 from core.fileio import sha256_file, write_json_atomic
 
@@ -75,6 +76,8 @@ class QuestionResult:
     judged: bool = False
     #: The model's doubt about its own answer (answer check); withdrawn: refused for it.
     unsupported_probability: float | None = None
+    #: The model's doubt about the sentences the answer was copied from (sentence check).
+    sentence_doubt: float | None = None
     withdrawn: bool = False
     #: The answer as written before a withdrawal (scored by the verification sweep).
     withdrawn_answer: str | None = None
@@ -208,6 +211,9 @@ def summarise(results: Sequence[QuestionResult], gold_of: dict[str, frozenset[tu
         sweep = answerability_sweep(asked)
         if sweep:
             summary["answerability_sweep"] = sweep
+        sentences = sentence_check_sweep(asked)
+        if sentences:
+            summary["sentence_check_sweep"] = sentences
         checks = verification_sweep(asked)
         if checks:
             summary["verification_sweep"] = checks
@@ -224,6 +230,9 @@ SWEEP_FLOORS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5)
 #: Answer-check floors tried by :func:`verification_sweep` (the doubts of supported answers lie
 #: around 0.02-0.2, so the steps are finer there).
 VERIFICATION_SWEEP_FLOORS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
+#: Sentence-check floors tried by :func:`sentence_check_sweep` (on the calibration sample, supported
+#: answers' doubts lay at 0.02-0.11 and answers to unanswerable questions mostly at 0.11-0.58).
+SENTENCE_SWEEP_FLOORS = (0.06, 0.08, 0.1, 0.12, 0.14, 0.16, 0.2, 0.3)
 
 
 def answerability_sweep(asked: Sequence[QuestionResult]) -> dict[str, dict[str, float | None]]:
@@ -247,10 +256,41 @@ def verification_sweep(asked: Sequence[QuestionResult]) -> dict[str, dict[str, f
         return {}
 
     def refused(r: QuestionResult, floor: float) -> bool:
-        return bool(r.refused and not r.withdrawn) or r.other_year or (r.unsupported_probability or 0.0) >= floor
+        return (_refused_before_checks(r) or (r.unsupported_probability or 0.0) >= floor
+                or _reaches(r.sentence_doubt, SENTENCE_CHECK_FLOOR.get(_language(r))))
 
-    return _floor_sweep(asked, VERIFICATION_SWEEP_FLOORS, refused,
-                        lambda r: (r.withdrawn_answer if r.withdrawn else r.answer) or "")
+    return _floor_sweep(asked, VERIFICATION_SWEEP_FLOORS, refused, _written_answer)
+
+
+def sentence_check_sweep(asked: Sequence[QuestionResult]) -> dict[str, dict[str, float | None]]:
+    """Rates had the sentence check's floor been F, for each F, with the answer check at the
+    engine's floor for the question's language (exact for the same reason as
+    :func:`verification_sweep`: the engine asks both checks whenever either is on)."""
+    if not any(r.sentence_doubt is not None for r in asked):
+        return {}
+
+    def refused(r: QuestionResult, floor: float) -> bool:
+        return (_refused_before_checks(r) or _reaches(r.unsupported_probability, VERIFICATION_FLOOR.get(_language(r)))
+                or (r.sentence_doubt or 0.0) >= floor)
+
+    return _floor_sweep(asked, SENTENCE_SWEEP_FLOORS, refused, _written_answer)
+
+
+def _refused_before_checks(r: QuestionResult) -> bool:
+    """Refused whatever the checks' floors: before the model, by it, or for naming other years."""
+    return bool(r.refused and not r.withdrawn) or r.other_year
+
+
+def _reaches(value: float | None, floor: float | None) -> bool:
+    return value is not None and floor is not None and value >= floor
+
+
+def _language(r: QuestionResult) -> Language:
+    return "zh" if r.lang == "zh" else "en"
+
+
+def _written_answer(r: QuestionResult) -> str:
+    return (r.withdrawn_answer if r.withdrawn else r.answer) or ""
 
 
 def _floor_sweep(asked: Sequence[QuestionResult], floors: Sequence[float],
@@ -419,6 +459,7 @@ def _evaluate_one(engine: Any, question: Question, retrieval_only: bool, top_k: 
     result.refusal_probability = final.refusal_probability
     result.judged = final.judged_unanswerable
     result.unsupported_probability = final.unsupported_probability
+    result.sentence_doubt = final.sentence_doubt
     result.withdrawn = final.withdrawn
     result.withdrawn_answer = final.withdrawn_answer
     result.other_year = final.year_mismatch is not None

@@ -23,7 +23,7 @@ from core.paths import resource_path
 
 LANGUAGES: tuple[Language, ...] = ("en", "zh")
 TEMPLATES = ("system", "user", "passage", "refusal", "condense", "turn", "summary_map", "summary_reduce", "translate",
-             "missing", "withdrawn", "other_year", "verify")
+             "missing", "withdrawn", "other_year", "verify", "verify_sentence")
 
 
 @functools.cache

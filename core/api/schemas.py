@@ -308,6 +308,8 @@ class Answer(BaseModel):
     judged_unanswerable: bool
     #: The model's probability of "no" when it checked its own answer against the passages.
     unsupported_probability: float | None = None
+    #: The same check asked about only the sentences the answer was copied from.
+    sentence_doubt: float | None = None
     #: The answer was written, then withdrawn because its check doubted it (a refusal).
     withdrawn: bool = False
     #: Set when the answer was withdrawn because it named only other years than the question.
@@ -480,7 +482,8 @@ def answer_out(done: AnswerDone) -> Answer:
         timings=TimingsOut(**asdict(done.timings)), device=done.device, cancelled=done.cancelled,
         standalone_question=done.standalone_question, source=done.source, missing_names=list(done.missing_names),
         refusal_probability=done.refusal_probability, judged_unanswerable=done.judged_unanswerable,
-        unsupported_probability=done.unsupported_probability, withdrawn=done.withdrawn,
+        unsupported_probability=done.unsupported_probability, sentence_doubt=done.sentence_doubt,
+        withdrawn=done.withdrawn,
         year_mismatch=None if done.year_mismatch is None else YearMismatchOut(**asdict(done.year_mismatch)),
     )
 

@@ -3,7 +3,8 @@
 It picks the numbered passage sharing most words with the question and answers with that
 passage's first sentence and its marker ``[n]``, or refuses with the prompt's refusal sentence when
 no passage shares a word. Asked to check an answer, it tells the probe
-``unsupported_probability``. Asked to condense a follow-up, it joins the last user question and the
+``unsupported_probability``, and the sentence check (:mod:`core.sentence_check`) ``sentence_doubt``
+(None by default: it cannot tell, so nothing is withdrawn for it). Asked to condense a follow-up, it joins the last user question and the
 follow-up. Asked to translate a question, it replies nothing (it cannot). Deterministic and
 instant; never used outside tests unless asked for.
 """
@@ -27,12 +28,14 @@ class ScriptedChatModel:
     context_length = 4096
 
     def __init__(self, refusal: str = "NOT_FOUND", delay_s: float = 0.0, opening_probability: float | None = None,
-                 unsupported_probability: float | None = None) -> None:
+                 unsupported_probability: float | None = None, sentence_doubt: float | None = None) -> None:
         self._refusal = refusal
         self._delay_s = delay_s
         self.opening_probability = opening_probability  # what an OpeningProbe is told (None: cannot tell)
         #: What the probe of an answer check is told: the probability of "no" (None: cannot tell).
         self.unsupported_probability = unsupported_probability
+        #: What the probe of a sentence check is told (None: cannot tell).
+        self.sentence_doubt = sentence_doubt
 
     def count_tokens(self, text: str) -> int:
         return max(1, len(text) // 3)
@@ -48,6 +51,11 @@ class ScriptedChatModel:
             if probe is not None:
                 probe.probability = self.unsupported_probability
             yield "否" if (self.unsupported_probability or 0.0) >= 0.5 else "Yes"
+            return
+        if re.match(r"(?:Context: |上下文：)", prompt):  # the engine's sentence check
+            if probe is not None:
+                probe.probability = self.sentence_doubt
+            yield "否" if (self.sentence_doubt or 0.0) >= 0.5 else "Yes"
             return
         follow_up = re.search(r"^(?:Follow-up question: |后续问题：)(.*)$", prompt, re.M)
         if follow_up:  # a condense request: merge the last user question with the follow-up
