@@ -70,8 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-translate-queries", action="store_true",
                         help="do not also search questions translated into the workspace's other language (for measuring)")
     parser.add_argument("--no-answer-check", action="store_true",
-                        help="do not ask the model to check its answer against the passages (a few seconds less "
-                             "per answer on a CPU; doubted answers are then not withdrawn)")
+                        help="do not ask the model to check its answer against the passages and the sentences it "
+                             "came from (a few seconds less per answer on a CPU; doubted answers are then not "
+                             "withdrawn)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr too")
     server = parser.add_argument_group(
         "chat model on a server (off by default; when on, your questions and the passages found in your documents "
@@ -420,6 +421,7 @@ def _configure(engine: Any, args: argparse.Namespace) -> None:
     engine.translate_queries = not args.no_translate_queries
     if args.no_answer_check:
         engine.verification_floor = None
+        engine.sentence_check_floor = None
 
 
 def _serve(args: argparse.Namespace, data_dir: Path, out: TextIO, err: TextIO) -> int:

@@ -231,14 +231,17 @@ def test_ask_json_carries_a_device_report(tmp_path: Path, data_dir: Path) -> Non
 
 
 def test_global_options_configure_the_engine() -> None:
-    """--no-answer-check turns the answer check off; by default it is on with the engine's floors."""
+    """--no-answer-check turns both answer checks off; by default they are on with the engine's floors."""
     from types import SimpleNamespace
 
     from core.cli import _configure
-    from core.engine import VERIFICATION_FLOOR
+    from core.engine import SENTENCE_CHECK_FLOOR, VERIFICATION_FLOOR
 
-    engine = SimpleNamespace(search_mode="hybrid-dbsf", translate_queries=True, verification_floor=dict(VERIFICATION_FLOOR))
+    engine = SimpleNamespace(search_mode="hybrid-dbsf", translate_queries=True, verification_floor=dict(VERIFICATION_FLOOR),
+                             sentence_check_floor=dict(SENTENCE_CHECK_FLOOR))
     _configure(engine, SimpleNamespace(search_mode=None, no_translate_queries=False, no_answer_check=False))
     assert engine.verification_floor == VERIFICATION_FLOOR and engine.translate_queries
+    assert engine.sentence_check_floor == SENTENCE_CHECK_FLOOR
     _configure(engine, SimpleNamespace(search_mode="dense", no_translate_queries=True, no_answer_check=True))
     assert engine.verification_floor is None and not engine.translate_queries and engine.search_mode == "dense"
+    assert engine.sentence_check_floor is None

@@ -46,7 +46,7 @@ def test_the_check_prompt_shows_context_question_and_the_answer_without_markers(
 def _net_engine(fake_engine: Engine, tmp_path: Path) -> Engine:
     fake_engine.create_workspace("w")
     fake_engine.ingest("w", [pdfs.text_pdf(tmp_path / "net.pdf", [NETWORK], fontname="china-s")])
-    fake_engine.verification_floor = {"zh": 0.9, "en": 0.9}  # the passage-wide check never withdraws here
+    fake_engine.verification_floor = {"zh": 0.9, "en": 0.9}  # asked too, but never withdraws here
     return fake_engine
 
 
@@ -74,6 +74,17 @@ def test_a_chinese_answer_doubted_on_its_source_sentences_is_withdrawn(fake_engi
     assert not done.refused and done.sentence_doubt is None
 
 
+def test_by_default_chinese_answers_get_only_the_sentence_check(fake_engine, tmp_path: Path) -> None:
+    """The shipped floors: the passage-wide check is not asked for Chinese (README "Quality")."""
+    fake_engine.create_workspace("w")
+    fake_engine.ingest("w", [pdfs.text_pdf(tmp_path / "net.pdf", [NETWORK], fontname="china-s")])
+    model = fake_engine.chat_model()
+    model.unsupported_probability = 0.99  # type: ignore[attr-defined]
+    model.sentence_doubt = 0.02  # type: ignore[attr-defined]
+    done = _ask(fake_engine, "我国网民规模有多少？")
+    assert not done.refused and done.unsupported_probability is None and done.sentence_doubt == 0.02
+
+
 def test_english_answers_get_no_sentence_check(fake_engine, tmp_path: Path) -> None:
     """Only languages with a measured floor are checked this way (README "Quality")."""
     fake_engine.create_workspace("w")
@@ -85,25 +96,28 @@ def test_english_answers_get_no_sentence_check(fake_engine, tmp_path: Path) -> N
 
 
 def test_the_sentence_check_sweep_counts_each_floor_exactly() -> None:
-    def result(answerable: bool, sentence: float, passage: float = 0.0) -> evaluate.QuestionResult:
-        r = evaluate.QuestionResult("q", "zh", "born-digital", answerable, answer="甲 [1]", refused=False,
+    def result(answerable: bool, sentence: float, passage: float | None = None, lang: str = "zh",
+               correct: bool = True) -> evaluate.QuestionResult:
+        r = evaluate.QuestionResult("q", lang, "born-digital", answerable, answer="甲 [1]", refused=False,
                                     unsupported_probability=passage, sentence_doubt=sentence)
-        r.gold_answers = ("甲",) if answerable else ()
-        r.correct = True if answerable else None
+        r.gold_answers = ("甲",) if correct else ("乙",)
+        r.correct = correct if answerable else None
         return r
 
-    asked = [result(False, 0.3), result(False, 0.09), result(False, 0.01, passage=0.5),
-             result(True, 0.11), result(True, 0.02)]
+    asked = [result(False, 0.3), result(False, 0.09), result(False, 0.01),
+             result(True, 0.11, correct=False), result(True, 0.02)]
     sweep = evaluate.sentence_check_sweep(asked)
-    assert sweep["0.06"]["refusal_rate"] == 1.0 and sweep["0.06"]["false_refusal_rate"] == 0.5
-    assert sweep["0.12"]["refusal_rate"] == pytest.approx(2 / 3, abs=1e-3) and sweep["0.12"]["false_refusal_rate"] == 0.0
-    assert sweep["0.2"]["refusal_rate"] == pytest.approx(2 / 3, abs=1e-3) and sweep["0.2"]["correct_rate"] == 1.0
-    # the passage-wide sweep applies the shipped sentence floor to every row (0.3 and the answerable
-    # 0.11 reach it, 0.09 does not)
-    checks = evaluate.verification_sweep(asked)
-    assert 0.09 < SENTENCE_CHECK_FLOOR["zh"] <= 0.11
-    assert checks["0.5"]["refusal_rate"] == pytest.approx(2 / 3, abs=1e-3) and checks["0.5"]["false_refusal_rate"] == 0.5
+    assert sweep["0.06"]["refusal_rate"] == pytest.approx(2 / 3, abs=1e-3) and sweep["0.06"]["false_refusal_rate"] == 0.5
+    assert sweep["0.1"]["refusal_rate"] == pytest.approx(1 / 3, abs=1e-3) and sweep["0.1"]["false_refusal_rate"] == 0.5
+    assert sweep["0.12"]["refusal_rate"] == pytest.approx(1 / 3, abs=1e-3) and sweep["0.12"]["false_refusal_rate"] == 0.0
+    assert sweep["0.06"]["correct_rate"] == sweep["0.3"]["correct_rate"] == 0.5  # only the wrong answer withdrawn
     assert evaluate.summarise(asked, {"q": frozenset()})["sentence_check_sweep"] == sweep
+    # English rows: the passage-wide check at its floor counts, the sentence floor (none for English) does not
+    english = [result(False, 0.9, passage=0.5, lang="en"), result(False, 0.9, passage=0.1, lang="en"),
+               result(True, 0.9, passage=0.1, lang="en")]
+    checks = evaluate.verification_sweep(english)
+    assert "en" not in SENTENCE_CHECK_FLOOR
+    assert checks["0.3"]["refusal_rate"] == 0.5 and checks["0.3"]["false_refusal_rate"] == 0.0
 
 
 @pytest.mark.model
