@@ -139,7 +139,7 @@ MIGRATE_BATCH = 256
 ONNX_E5_FOLDER = "multilingual-e5-small-onnx"
 
 
-def _at_or_above(value: float | None, floor: float | None) -> bool:
+def reaches_floor(value: float | None, floor: float | None) -> bool:
     """Whether a check's doubt reaches its floor (a check not asked, or off, never does)."""
     return value is not None and floor is not None and value >= floor
 
@@ -1034,7 +1034,7 @@ class Engine:
                 doubt = self._answer_doubt(question, language, passages, text, model, cancel)
             if sentence_floor is not None and not cancel.cancelled:
                 sentence_doubt = self._sentence_doubt(question, language, passages, text, model, cancel)
-        if (mismatch is not None or _at_or_above(doubt, floor) or _at_or_above(sentence_doubt, sentence_floor)):
+        if (mismatch is not None or reaches_floor(doubt, floor) or reaches_floor(sentence_doubt, sentence_floor)):
             log.info("event=answer_withdrawn unsupported_probability=%s sentence_doubt=%s year_mismatch=%s answer=%r",
                      doubt, sentence_doubt, mismatch, text[:200])
             timings = replace(timings, total_s=time.perf_counter() - started)

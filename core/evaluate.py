@@ -32,7 +32,7 @@ from typing import Any
 from core.cancel import CancelToken
 from core.crosslingual import QueryTranslator, translation_reply
 from core.datatypes import AnswerDone, AnswerFailed, AskRequest, Language, SearchRequest
-from core.engine import SENTENCE_CHECK_FLOOR, VERIFICATION_FLOOR
+from core.engine import SENTENCE_CHECK_FLOOR, VERIFICATION_FLOOR, reaches_floor
 from core.errors import UserError
 from core.fileio import sha256_file, write_json_atomic
 
@@ -257,7 +257,7 @@ def verification_sweep(asked: Sequence[QuestionResult]) -> dict[str, dict[str, f
 
     def refused(r: QuestionResult, floor: float) -> bool:
         return (_refused_before_checks(r) or (r.unsupported_probability or 0.0) >= floor
-                or _reaches(r.sentence_doubt, SENTENCE_CHECK_FLOOR.get(_language(r))))
+                or reaches_floor(r.sentence_doubt, SENTENCE_CHECK_FLOOR.get(_language(r))))
 
     return _floor_sweep(asked, VERIFICATION_SWEEP_FLOORS, refused, _written_answer)
 
@@ -270,7 +270,7 @@ def sentence_check_sweep(asked: Sequence[QuestionResult]) -> dict[str, dict[str,
         return {}
 
     def refused(r: QuestionResult, floor: float) -> bool:
-        return (_refused_before_checks(r) or _reaches(r.unsupported_probability, VERIFICATION_FLOOR.get(_language(r)))
+        return (_refused_before_checks(r) or reaches_floor(r.unsupported_probability, VERIFICATION_FLOOR.get(_language(r)))
                 or (r.sentence_doubt or 0.0) >= floor)
 
     return _floor_sweep(asked, SENTENCE_SWEEP_FLOORS, refused, _written_answer)
@@ -279,10 +279,6 @@ def sentence_check_sweep(asked: Sequence[QuestionResult]) -> dict[str, dict[str,
 def _refused_before_checks(r: QuestionResult) -> bool:
     """Refused whatever the checks' floors: before the model, by it, or for naming other years."""
     return bool(r.refused and not r.withdrawn) or r.other_year
-
-
-def _reaches(value: float | None, floor: float | None) -> bool:
-    return value is not None and floor is not None and value >= floor
 
 
 def _language(r: QuestionResult) -> Language:

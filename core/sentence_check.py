@@ -22,7 +22,8 @@ from core.datatypes import Language, Passage
 from core.llm import ChatMessage
 
 _MARKER = re.compile(r"\[\d+\]")
-#: A sentence of a passage: up to and including its end mark (Chinese and Western), or a line.
+#: A sentence of a passage: up to and including its end mark (。！？； and ! ? ; — not the full stop,
+#: which decimals and abbreviations use), or a line.
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
 #: Sentences of context on each side of the one the answer was copied from.
 NEIGHBOURS = 1
