@@ -35,6 +35,11 @@ def _normalise_markers(text: str, valid: range) -> str:
     return _MARKER.sub(rewrite, text)
 
 
+def strip_markers(text: str) -> str:
+    """``text`` without its ``[n]`` citation markers (what a check shows the model as the answer)."""
+    return _MARKER.sub("", text).strip()
+
+
 class CitationFilter:
     """Streams text through, validating ``[n]`` markers against ``passage_count`` passages."""
 

@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from difflib import SequenceMatcher
 
 from core import prompts
+from core.answer import strip_markers
 from core.datatypes import Language, Passage
 from core.llm import ChatMessage
 
-_MARKER = re.compile(r"\[\d+\]")
 #: A sentence of a passage: up to and including its end mark (。！？； and ! ? ; — not the full stop,
 #: which decimals and abbreviations use), or a line.
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
@@ -38,7 +38,7 @@ def source_context(answer: str, passages: Sequence[Passage]) -> str:
     citation markers removed), joined with ``NEIGHBOURS`` sentences on each side; "" when no
     passage shares a character with it. The first such sentence wins a tie (passages are
     best-first)."""
-    clean = _MARKER.sub("", answer).strip()
+    clean = strip_markers(answer)
     best_size, best_context = 0, ""
     for passage in passages:
         sentences = _sentences(passage.text)
@@ -55,5 +55,5 @@ def build_messages(question: str, context: str, language: Language, answer: str)
     """One user message (no system prompt, as measured): the context, question and answer, and
     the instruction to reply yes or no; the probability of "no" is the doubt."""
     text = prompts.template(language, "verify_sentence").format(
-        context=context, question=question, answer=_MARKER.sub("", answer).strip())
+        context=context, question=question, answer=strip_markers(answer))
     return [ChatMessage("user", text)]
