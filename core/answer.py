@@ -307,19 +307,45 @@ def only_markers(answer: str) -> bool:
     return bool(_MARKER.search(answer)) and not _tokens(_MARKER.sub("", answer))
 
 
+def _is_chinese(term: str) -> bool:
+    return "\u4e00" <= term[0] <= "\u9fff"
+
+
+def _question_terms(text: str) -> set[str]:
+    """Words and numbers, and for Chinese the character bigrams of each run of characters (a
+    lone character counts as itself): single characters match almost any long Chinese sentence,
+    bigrams ("统治", "辽东") match the sentence that says the question's words."""
+    terms: set[str] = set()
+    for run in re.findall(r"[\u4e00-\u9fff]+|[^\u4e00-\u9fff]+", text):
+        if _is_chinese(run):
+            terms.update({run[i:i + 2] for i in range(len(run) - 1)} or {run})
+        else:
+            terms.update(_tokens(run))
+    return terms
+
+
 def quote_best_sentence(answer: str, passages: Sequence[Passage], question: str) -> str:
-    """For an answer that only points at passages: the sentence of those passages that shares
-    most words with the question, quoted with its marker, so the user gets the text pointed at."""
-    numbers = [int(n) for m in _MARKER.finditer(answer) for n in re.findall(r"\d+", m.group(1))]
-    wanted = set(_tokens(question))
-    best, best_number, best_share = "", 0, -1.0
-    for number in dict.fromkeys(n for n in numbers if 1 <= n <= len(passages)):
-        for match in _SENTENCE.finditer(passages[number - 1].text):
+    """For an answer that only points at passages: the passage sentence that says most of the
+    question's terms, quoted with its own passage's marker, so the user gets the text pointed at.
+
+    Every passage is searched, not only the ones pointed at: a 1.5B model that cannot write the
+    answer often points at the wrong passage too (measured on 64 answerable Chinese dev
+    questions, README "Quality"); a tie goes to a passage pointed at, then to the better-ranked.
+    An answer that points at no given passage is returned unchanged (it has nothing to quote)."""
+    pointed = {int(n) for m in _MARKER.finditer(answer) for n in re.findall(r"\d+", m.group(1))}
+    pointed &= set(range(1, len(passages) + 1))
+    if not pointed:
+        return answer
+    wanted = _question_terms(question)
+    best, best_number, best_rank = "", 0, (-1.0, False)
+    for number, passage in enumerate(passages, start=1):
+        for match in _SENTENCE.finditer(passage.text):
             sentence = _MARKER.sub("", match.group(0)).strip()  # the document's own footnote marks
-            tokens = _tokens(sentence)
-            if len(tokens) < 3:
+            if len(_tokens(sentence)) < 3:
                 continue
-            share = sum(1 for t in set(tokens) if t in wanted) / len(wanted or {""})
-            if share > best_share:
-                best, best_number, best_share = sentence, number, share
+            words = set(_tokens(sentence))
+            said = sum(1 for term in wanted if (term in sentence if _is_chinese(term) else term in words))
+            rank = (said / (len(wanted) or 1), number in pointed)
+            if rank > best_rank:
+                best, best_number, best_rank = sentence, number, rank
     return f"“{best}” [{best_number}]" if best else answer

@@ -109,6 +109,22 @@ def test_an_answer_that_only_points_at_a_passage_quotes_the_sentence_pointed_at(
     assert quote_best_sentence("[7]", passages, "anything") == "[7]"
 
 
+def test_a_pointer_at_the_wrong_passage_quotes_the_sentence_that_says_the_question() -> None:
+    """Measured on the dev kit: the model pointed at the passage about 1213 while the answer was
+    in passage 1; the quote names its own passage."""
+    from core.answer import quote_best_sentence
+
+    passages = [
+        _passage("liao", 3, "1220年，耶律留哥死后，其妻姚里氏统治辽东。其子耶律薛阇后来袭位。"),
+        _passage("liao", 2, "1213年三月，耶律留哥称王，定国号辽，改元元统。后称其为东辽政权。"),
+    ]
+    assert quote_best_sentence("[2]", passages, "耶律留哥死后，谁统治辽东？") == (
+        "“1220年，耶律留哥死后，其妻姚里氏统治辽东。” [1]")
+    # Equal coverage of the question: the passage the model pointed at wins.
+    twins = [_passage("a", 1, "合作社成立于2009年，有社员六十户。"), _passage("b", 1, "合作社成立于2009年，有社员八十户。")]
+    assert quote_best_sentence("[2]", twins, "合作社成立于哪一年？") == "“合作社成立于2009年，有社员八十户。” [2]"
+
+
 def test_document_labels_come_from_file_names_and_are_indexed_not_shown(fake_engine, tmp_path: Path) -> None:
     from core.doclabel import document_label, labelled_text
 
