@@ -17,6 +17,7 @@ from dataclasses import replace
 from core import prompts
 from core.cancel import CancelToken
 from core.datatypes import Citation, Language, Passage, Span, Turn
+from core.lang import detect_language
 from core.llm import ChatMessage, ChatModel
 
 ANSWER_TOKENS = 512
@@ -331,14 +332,19 @@ def quote_best_sentence(answer: str, passages: Sequence[Passage], question: str)
     Every passage is searched, not only the ones pointed at: a 1.5B model that cannot write the
     answer often points at the wrong passage too (measured on 64 answerable Chinese dev
     questions, README "Quality"); a tie goes to a passage pointed at, then to the better-ranked.
-    An answer that points at no given passage is returned unchanged (it has nothing to quote)."""
+    Only passages in the language of one pointed at are searched: a Chinese question's words
+    cannot be found in the English passage a cross-language answer points at, and a Chinese
+    distractor would win. An answer that points at no given passage is returned unchanged."""
     pointed = {int(n) for m in _MARKER.finditer(answer) for n in re.findall(r"\d+", m.group(1))}
     pointed &= set(range(1, len(passages) + 1))
     if not pointed:
         return answer
+    languages = {detect_language(passages[number - 1].text) for number in pointed}
     wanted = _question_terms(question)
     best, best_number, best_rank = "", 0, (-1.0, False)
     for number, passage in enumerate(passages, start=1):
+        if number not in pointed and detect_language(passage.text) not in languages:
+            continue
         for match in _SENTENCE.finditer(passage.text):
             sentence = _MARKER.sub("", match.group(0)).strip()  # the document's own footnote marks
             if len(_tokens(sentence)) < 3:

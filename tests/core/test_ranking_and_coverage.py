@@ -123,6 +123,11 @@ def test_a_pointer_at_the_wrong_passage_quotes_the_sentence_that_says_the_questi
     # Equal coverage of the question: the passage the model pointed at wins.
     twins = [_passage("a", 1, "合作社成立于2009年，有社员六十户。"), _passage("b", 1, "合作社成立于2009年，有社员八十户。")]
     assert quote_best_sentence("[2]", twins, "合作社成立于哪一年？") == "“合作社成立于2009年，有社员八十户。” [2]"
+    # A Chinese question about an English passage: a Chinese distractor is not searched.
+    mixed = [_passage("town", 1, "镇上的渡口每天有三班船开往对岸的村庄。"),
+             _passage("harbour", 1, "The harbour ferry to Gull Island leaves every morning at 06:45 from pier three.")]
+    assert quote_best_sentence("[2]", mixed, "开往海鸥岛的渡轮早上几点出发？") == (
+        "“The harbour ferry to Gull Island leaves every morning at 06:45 from pier three.” [2]")
 
 
 def test_document_labels_come_from_file_names_and_are_indexed_not_shown(fake_engine, tmp_path: Path) -> None:
