@@ -347,9 +347,10 @@ def quote_best_sentence(answer: str, passages: Sequence[Passage], question: str)
             continue
         for match in _SENTENCE.finditer(passage.text):
             sentence = _MARKER.sub("", match.group(0)).strip()  # the document's own footnote marks
-            if len(_tokens(sentence)) < 3:
+            tokens = _tokens(sentence)
+            if len(tokens) < 3:
                 continue
-            words = set(_tokens(sentence))
+            words = set(tokens)
             said = sum(1 for term in wanted if (term in sentence if _is_chinese(term) else term in words))
             rank = (said / (len(wanted) or 1), number in pointed)
             if rank > best_rank:
