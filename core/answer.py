@@ -329,12 +329,12 @@ def quote_best_sentence(answer: str, passages: Sequence[Passage], question: str)
     """For an answer that only points at passages: the passage sentence that says most of the
     question's terms, quoted with its own passage's marker, so the user gets the text pointed at.
 
-    Every passage is searched, not only the ones pointed at: a 1.5B model that cannot write the
-    answer often points at the wrong passage too (measured on 64 answerable Chinese dev
-    questions, README "Quality"); a tie goes to a passage pointed at, then to the better-ranked.
-    Only passages in the language of one pointed at are searched: a Chinese question's words
-    cannot be found in the English passage a cross-language answer points at, and a Chinese
-    distractor would win. An answer that points at no given passage is returned unchanged."""
+    Every passage in the language of one pointed at is searched, not only those pointed at: a
+    1.5B model that cannot write the answer often points at the wrong passage too (measured on 64
+    answerable Chinese dev questions, README "Quality"); a tie goes to a passage pointed at, then
+    to the better-ranked. Other languages are left out because a Chinese question's words cannot
+    be found in the English passage a cross-language answer points at, and a Chinese distractor
+    would win. An answer that points at no given passage is returned unchanged."""
     pointed = {int(n) for m in _MARKER.finditer(answer) for n in re.findall(r"\d+", m.group(1))}
     pointed &= set(range(1, len(passages) + 1))
     if not pointed:
@@ -346,7 +346,7 @@ def quote_best_sentence(answer: str, passages: Sequence[Passage], question: str)
         if number not in pointed and detect_language(passage.text) not in languages:
             continue
         for match in _SENTENCE.finditer(passage.text):
-            sentence = _MARKER.sub("", match.group(0)).strip()  # the document's own footnote marks
+            sentence = strip_markers(match.group(0))  # the document's own footnote marks
             tokens = _tokens(sentence)
             if len(tokens) < 3:
                 continue
