@@ -66,6 +66,8 @@ class CitationFilter:
 
 
 _SENTENCE = re.compile(r"[^。！？!?\n]+?(?:[。！？!?]+|\.(?=\s|$)|$)(?:\s*(?:\[\d+\])+)?", re.S)
+#: A sentence or one of its semicolon clauses: what an answer that only points gets quoted from.
+_CLAUSE = re.compile(r"[^。！？!?；;\n]+?(?:[。！？!?；;]+|\.(?=\s|$)|$)(?:\s*(?:\[\d+\])+)?", re.S)
 _TOKEN = re.compile(r"[A-Za-z]+|\d+(?:[.,]\d+)*|[\u4e00-\u9fff]")
 #: Share of a sentence's tokens (words, numbers, CJK characters) a passage must contain for the
 #: sentence to count as taken from it.
@@ -85,25 +87,34 @@ def ground_uncited(answer: str, passages: Sequence[Passage]) -> str:
 
     Small models often state a fact from a passage and forget the marker. A sentence gets the
     marker of the passage that contains most of its tokens, if that share reaches
-    :data:`GROUNDING_OVERLAP`; sentences with no such passage stay uncited. A reply of one or two
-    tokens counts only if it holds a figure ("2009年") and the passage holds all of it (the
-    best-ranked such passage is cited); other very short replies stay uncited.
+    :data:`GROUNDING_OVERLAP`; sentences with no such passage stay uncited. Very short replies
+    are traced more strictly, to the best-ranked passage that holds them: a figure ("2009年") where
+    the passage holds all its tokens, a two-token name ("荷兰", "Marie Curie") where the passage
+    holds it word for word (the 1.5B model often answers a "which country" question with the bare
+    name and no marker); a single word ("Yes", "是") stays uncited, as it would match anywhere.
     """
     if not passages:
         return answer
     vocabularies = [set(_tokens(p.text)) for p in passages]
-    return "".join(_ground_line(line, vocabularies) for line in answer.splitlines(keepends=True))
+    folded = [_fold(p.text) for p in passages]
+    return "".join(_ground_line(line, vocabularies, folded) for line in answer.splitlines(keepends=True))
 
 
-def _ground_line(line: str, vocabularies: list[set[str]]) -> str:
+def _ground_line(line: str, vocabularies: list[set[str]], folded_passages: list[str]) -> str:
     out = []
     for match in _SENTENCE.finditer(line):
         sentence = match.group(0)
         tokens = _tokens(_MARKER.sub("", sentence))
-        if _MARKER.search(sentence) or not tokens or (len(tokens) < 3 and not any(map(_is_figure, tokens))):
+        figure = any(map(_is_figure, tokens))
+        if _MARKER.search(sentence) or not tokens or (len(tokens) < 2 and not figure):
             out.append(sentence)
             continue
-        shares = [sum(1 for t in tokens if t in vocabulary) / len(tokens) for vocabulary in vocabularies]
+        if len(tokens) < 3 and not figure:
+            # A two-token name counts only where a passage holds it verbatim (spaces, case and width aside).
+            name = _fold(sentence)
+            shares = [1.0 if name and name in passage else 0.0 for passage in folded_passages]
+        else:
+            shares = [sum(1 for t in tokens if t in vocabulary) / len(tokens) for vocabulary in vocabularies]
         best = max(range(len(shares)), key=shares.__getitem__)
         # A bare figure ("2009年", "$2.4 million") is grounded only where every token occurs.
         enough = 1.0 if len(tokens) < 3 else GROUNDING_OVERLAP
@@ -326,8 +337,11 @@ def _question_terms(text: str) -> set[str]:
 
 
 def quote_best_sentence(answer: str, passages: Sequence[Passage], question: str) -> str:
-    """For an answer that only points at passages: the passage sentence that says most of the
-    question's terms, quoted with its own passage's marker, so the user gets the text pointed at.
+    """For an answer that only points at passages: the passage sentence (or semicolon clause) that
+    says most of the question's terms, quoted with its own passage's marker, so the user gets the
+    text pointed at. Clauses, because a Wikipedia-style sentence can list a whole election's results
+    with semicolons and the question asks about one of them: quoted whole, the check that follows
+    doubted a correct answer (README "Quality").
 
     Every passage in the language of one pointed at is searched, not only those pointed at: a
     1.5B model that cannot write the answer often points at the wrong passage too (measured on 64
@@ -345,8 +359,8 @@ def quote_best_sentence(answer: str, passages: Sequence[Passage], question: str)
     for number, passage in enumerate(passages, start=1):
         if number not in pointed and detect_language(passage.text) not in languages:
             continue
-        for match in _SENTENCE.finditer(passage.text):
-            sentence = strip_markers(match.group(0))  # the document's own footnote marks
+        for match in _CLAUSE.finditer(passage.text):
+            sentence = strip_markers(match.group(0)).rstrip("；;")  # the document's own footnote marks
             tokens = _tokens(sentence)
             if len(tokens) < 3:
                 continue

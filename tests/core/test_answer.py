@@ -250,11 +250,17 @@ def test_uncited_sentences_taken_from_a_passage_get_its_marker() -> None:
     assert ground_uncited("合作社成立于2009年。", passages) == "合作社成立于2009年。 [2]"
     assert ground_uncited("It was completed in 1832 [1]. Cats are mammals.", passages) == \
         "It was completed in 1832 [1]. Cats are mammals."
-    # A bare figure is traced only to a passage holding all of it; other short replies are not.
+    # A bare figure is traced only to a passage holding all of it; a two-token name only to one
+    # holding it word for word; a single word never.
     assert ground_uncited("2009年", passages) == "2009年 [2]"
     assert ground_uncited("1832", passages) == "1832 [1]"
     assert ground_uncited("2010年", passages) == "2010年"
     assert ground_uncited("Yes.", passages) == "Yes."
+    assert ground_uncited("Thames", passages) == "Thames"
+    assert ground_uncited("the thames.", passages) == "the thames. [1]"
+    assert ground_uncited("青石", passages) == "青石 [2]"
+    assert ground_uncited("石青", passages) == "石青"  # both characters occur, but not in this order
+    assert ground_uncited("Marlow Thames", passages) == "Marlow Thames"
 
 
 def test_an_answer_with_no_traceable_source_is_refused(fake_engine, tmp_path: Path, monkeypatch) -> None:
@@ -266,6 +272,18 @@ def test_an_answer_with_no_traceable_source_is_refused(fake_engine, tmp_path: Pa
     monkeypatch.setattr(ScriptedChatModel, "stream", lambda self, messages, **kw: iter(["Probably around 1900, I think."]))
     _, done = _ask(fake_engine, "When was the Marlow Bridge completed?")
     assert done.refused and done.citations == () and done.passages
+
+
+def test_a_bare_name_from_a_passage_is_answered_with_its_citation(fake_engine, tmp_path: Path, monkeypatch) -> None:
+    from core.llm.scripted import ScriptedChatModel
+
+    pdfs.text_pdf(tmp_path / "bridge.pdf", ["The Marlow Bridge was completed in 1832 and spans the river Thames."])
+    fake_engine.create_workspace("w")
+    fake_engine.ingest("w", [tmp_path / "bridge.pdf"])
+    monkeypatch.setattr(ScriptedChatModel, "stream", lambda self, messages, **kw: iter(["River Thames"]))
+    _, done = _ask(fake_engine, "Which river does the Marlow Bridge span?")
+    assert not done.refused and done.answer == "River Thames [1]"
+    assert [(c.doc, c.page) for c in done.citations] == [("bridge.pdf", 1)]
 
 
 def test_grounding_works_line_by_line() -> None:

@@ -130,6 +130,17 @@ def test_a_pointer_at_the_wrong_passage_quotes_the_sentence_that_says_the_questi
         "“The harbour ferry to Gull Island leaves every morning at 06:45 from pier three.” [2]")
 
 
+def test_an_answer_that_only_points_quotes_the_clause_that_answers() -> None:
+    """Measured on the dev kit: a sentence listing every party's result with semicolons, quoted
+    whole, was doubted by the sentence check; the clause the question asks about was not."""
+    from core.answer import quote_best_sentence
+
+    passages = [_passage("vote", 4, "从选举的结果看出，自民党在这次选举中失利，由75席降为70席；"
+                                     "社会党增加了8席；公明党取得了相对满意的成绩，由原先的4席大幅增加到11席；参议院的多数仍在自民党。")]
+    assert quote_best_sentence("[1]", passages, "哪一党派在选举中取得了相对满意的成绩？") == (
+        "“公明党取得了相对满意的成绩，由原先的4席大幅增加到11席” [1]")
+
+
 def test_document_labels_come_from_file_names_and_are_indexed_not_shown(fake_engine, tmp_path: Path) -> None:
     from core.doclabel import document_label, labelled_text
 
