@@ -65,9 +65,15 @@ class CitationFilter:
         return _normalise_markers(rest, self._valid) if _MARKER.search(rest) else rest.rstrip("[ ")
 
 
-_SENTENCE = re.compile(r"[^。！？!?\n]+?(?:[。！？!?]+|\.(?=\s|$)|$)(?:\s*(?:\[\d+\])+)?", re.S)
+def _sentences_ending_at(marks: str) -> re.Pattern[str]:
+    """Text up to and including a run of ``marks`` (or a full stop before a space, or the end), with
+    any citation markers that follow it."""
+    return re.compile(rf"[^{marks}\n]+?(?:[{marks}]+|\.(?=\s|$)|$)(?:\s*(?:\[\d+\])+)?", re.S)
+
+
+_SENTENCE = _sentences_ending_at("。！？!?")
 #: A sentence or one of its semicolon clauses: what an answer that only points gets quoted from.
-_CLAUSE = re.compile(r"[^。！？!?；;\n]+?(?:[。！？!?；;]+|\.(?=\s|$)|$)(?:\s*(?:\[\d+\])+)?", re.S)
+_CLAUSE = _sentences_ending_at("。！？!?；;")
 _TOKEN = re.compile(r"[A-Za-z]+|\d+(?:[.,]\d+)*|[\u4e00-\u9fff]")
 #: Share of a sentence's tokens (words, numbers, CJK characters) a passage must contain for the
 #: sentence to count as taken from it.

@@ -263,25 +263,26 @@ def test_uncited_sentences_taken_from_a_passage_get_its_marker() -> None:
     assert ground_uncited("Marlow Thames", passages) == "Marlow Thames"
 
 
-def test_an_answer_with_no_traceable_source_is_refused(fake_engine, tmp_path: Path, monkeypatch) -> None:
+def _ask_bridge_with_reply(engine, tmp_path: Path, monkeypatch, reply: str, question: str):
+    """Ask about a one-page bridge PDF with the scripted model answering ``reply`` verbatim."""
     from core.llm.scripted import ScriptedChatModel
 
     pdfs.text_pdf(tmp_path / "bridge.pdf", ["The Marlow Bridge was completed in 1832 and spans the river Thames."])
-    fake_engine.create_workspace("w")
-    fake_engine.ingest("w", [tmp_path / "bridge.pdf"])
-    monkeypatch.setattr(ScriptedChatModel, "stream", lambda self, messages, **kw: iter(["Probably around 1900, I think."]))
-    _, done = _ask(fake_engine, "When was the Marlow Bridge completed?")
+    engine.create_workspace("w")
+    engine.ingest("w", [tmp_path / "bridge.pdf"])
+    monkeypatch.setattr(ScriptedChatModel, "stream", lambda self, messages, **kw: iter([reply]))
+    return _ask(engine, question)[1]
+
+
+def test_an_answer_with_no_traceable_source_is_refused(fake_engine, tmp_path: Path, monkeypatch) -> None:
+    done = _ask_bridge_with_reply(fake_engine, tmp_path, monkeypatch, "Probably around 1900, I think.",
+                                  "When was the Marlow Bridge completed?")
     assert done.refused and done.citations == () and done.passages
 
 
 def test_a_bare_name_from_a_passage_is_answered_with_its_citation(fake_engine, tmp_path: Path, monkeypatch) -> None:
-    from core.llm.scripted import ScriptedChatModel
-
-    pdfs.text_pdf(tmp_path / "bridge.pdf", ["The Marlow Bridge was completed in 1832 and spans the river Thames."])
-    fake_engine.create_workspace("w")
-    fake_engine.ingest("w", [tmp_path / "bridge.pdf"])
-    monkeypatch.setattr(ScriptedChatModel, "stream", lambda self, messages, **kw: iter(["River Thames"]))
-    _, done = _ask(fake_engine, "Which river does the Marlow Bridge span?")
+    done = _ask_bridge_with_reply(fake_engine, tmp_path, monkeypatch, "River Thames",
+                                  "Which river does the Marlow Bridge span?")
     assert not done.refused and done.answer == "River Thames [1]"
     assert [(c.doc, c.page) for c in done.citations] == [("bridge.pdf", 1)]
 
