@@ -134,6 +134,69 @@ def _ground_line(line: str, vocabularies: list[set[str]], folded_passages: list[
     return grounded + line[len(covered):] if line.startswith(covered) else line
 
 
+#: How much more of a sentence's terms the passage it was copied from must hold than the passages
+#: its markers name before the markers are moved to it.
+RECITE_MARGIN = 0.25
+
+
+def correct_citations(answer: str, passages: Sequence[Passage]) -> str:
+    """Point each cited sentence at the passage it was taken from when the passages its markers
+    name clearly hold less of it.
+
+    The 1.5B model copies a sentence from passage 1 and marks it "[2]" in about a quarter of its
+    cited Chinese answers (18 of 64 answerable dev questions, README "Quality"), so the citation
+    would open a page that does not say it. A sentence's markers are replaced by the number of the
+    passage holding the largest share of its terms (Chinese character bigrams, words, numbers)
+    when that share reaches :data:`GROUNDING_OVERLAP` (all of them for a sentence of under three
+    terms, like a bare name or figure) and exceeds the best cited passage's share by
+    :data:`RECITE_MARGIN`. A tie goes to a passage already cited, then to the better-ranked, so a
+    sentence the model cited correctly never moves.
+    """
+    if not passages:
+        return answer
+    texts = [_compact(p.text) for p in passages]
+    words = [set(_tokens(p.text)) for p in passages]
+    out = []
+    for line in answer.splitlines(keepends=True):
+        covered = "".join(m.group(0) for m in _SENTENCE.finditer(line))
+        if not line.startswith(covered):
+            out.append(line)
+            continue
+        fixed = "".join(_recite(m.group(0), texts, words) for m in _SENTENCE.finditer(line))
+        out.append(fixed + line[len(covered):])
+    return "".join(out)
+
+
+def _compact(text: str) -> str:
+    """Text without whitespace: OCR and PDF extraction put spaces inside Chinese runs."""
+    return re.sub(r"\s+", "", text)
+
+
+def _share_of(terms: set[str], text: str, words: set[str]) -> float:
+    """Share of ``terms`` (from :func:`_question_terms`) that a passage says: Chinese terms as
+    substrings of its compacted text, others as its words."""
+    said = sum(1 for term in terms if (term in text if _is_chinese(term) else term in words))
+    return said / len(terms)
+
+
+def _recite(sentence: str, texts: list[str], words: list[set[str]]) -> str:
+    cited = [int(n) for m in _MARKER.finditer(sentence) for n in re.findall(r"\d+", m.group(1))]
+    cited = [n for n in cited if 1 <= n <= len(texts)]
+    terms = _question_terms(strip_markers(sentence))
+    if not cited or not terms:
+        return sentence
+    shares = [_share_of(terms, text, vocabulary) for text, vocabulary in zip(texts, words, strict=True)]
+    best = max(range(1, len(texts) + 1), key=lambda n: (shares[n - 1], n in cited, -n))
+    held = max(shares[n - 1] for n in cited)
+    enough = 1.0 if len(terms) < 3 else GROUNDING_OVERLAP
+    if best in cited or shares[best - 1] < enough or shares[best - 1] - held < RECITE_MARGIN:
+        return sentence
+    first = _MARKER.search(sentence)
+    assert first is not None  # cited is not empty
+    rest = _MARKER.sub("", sentence[first.end():])
+    return f"{sentence[:first.start()]}[{best}]{rest}"
+
+
 _PLACEHOLDER_MARKER = re.compile(r"\s*\[n\]", re.I)
 
 

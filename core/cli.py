@@ -292,9 +292,17 @@ def _answer_json(done: AnswerDone, device_report: dict[str, Any] | None = None) 
 
 
 def _consume_answer(events: Iterator[AnswerEvent], out: TextIO, stream: bool) -> AnswerDone:
-    """Print streamed tokens (if ``stream``) and return the final event, raising on failure."""
+    """Print streamed tokens (if ``stream``) and return the final event, raising on failure.
+
+    The engine may change a streamed answer once it is complete (a sentence's marker moved to the
+    passage it was copied from, a bare "[2]" replaced by the sentence it points at), so an answer that
+    differs from what was streamed is printed again as the final one, matching the sources listed."""
+    from core.answer import tidy
+
+    streamed: list[str] = []
     for event in events:
         if isinstance(event, TokenDelta) and stream:
+            streamed.append(event.text)
             out.write(event.text)
             out.flush()
         elif isinstance(event, AnswerFailed):
@@ -302,6 +310,8 @@ def _consume_answer(events: Iterator[AnswerEvent], out: TextIO, stream: bool) ->
                 out.write("\n")
             raise _AnswerError(event.error)
         elif isinstance(event, AnswerDone):
+            if stream and streamed and not event.refused and tidy("".join(streamed)) != event.answer:
+                out.write(f"\n{'Final answer' if event.language == 'en' else '最终回答'}: {event.answer}")
             return event
     raise _AnswerError("the answer stream ended without a result")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -302,3 +303,65 @@ def test_grounding_works_line_by_line() -> None:
 ])
 def test_an_answer_that_stops_where_the_answer_should_start_is_unfinished(answer: str, unfinished: bool) -> None:
     assert answering.is_unfinished(answer) is unfinished
+
+
+def _two_passages() -> list[Passage]:
+    return [
+        Passage("d1", "wiki.pdf", 2, Span(0, 60), "2016年以公路电影《一路顺风》入围第53届金马奖最佳男配角奖。纳豆说会跟林千又结婚。", 0.9),
+        Passage("d2", "news.pdf", 9, Span(0, 40), "第53届金马奖于台北举行，最佳影片由《八月》获得。", 0.8),
+    ]
+
+
+def test_a_sentence_cited_to_the_wrong_passage_is_cited_to_the_one_it_was_copied_from() -> None:
+    from core.answer import correct_citations
+
+    answer = "2016年林郁智以公路电影《一路顺风》入围第53届金马奖最佳男配角奖。 [2]"
+    assert correct_citations(answer, _two_passages()) == "2016年林郁智以公路电影《一路顺风》入围第53届金马奖最佳男配角奖。 [1]"
+    # Several markers, none of them right, become the one that is.
+    assert correct_citations("《一路顺风》入围最佳男配角奖[2][2]。", _two_passages()) == "《一路顺风》入围最佳男配角奖[1]。"
+    assert correct_citations("He won. [3]", _two_passages()) == "He won. [3]"  # no passage holds it: unchanged
+
+
+@pytest.mark.parametrize("answer", [
+    "2016年林郁智以公路电影《一路顺风》入围第53届金马奖最佳男配角奖。 [1]",  # already right
+    "金马奖在台北举行，林郁智获得提名。 [1]",  # no passage holds most of it: the model's choice stands
+    "第53届金马奖 [2]",  # held by both: a tie keeps the cited passage
+    "2016年 [2]",  # a bare figure moves only to a passage holding all of it; this one is in passage 1 ...
+])
+def test_a_sentence_stays_where_the_model_cited_it_unless_another_passage_clearly_holds_more(answer: str) -> None:
+    from core.answer import correct_citations
+
+    expected = "2016年 [1]" if answer == "2016年 [2]" else answer  # ... so it moves there
+    assert correct_citations(answer, _two_passages()) == expected
+
+
+def test_recitation_works_sentence_by_sentence_and_in_english() -> None:
+    from core.answer import correct_citations
+
+    passages = [
+        Passage("d1", "a.pdf", 1, Span(0, 10), "The Marlow Bridge was completed in 1832 and spans the river Thames.", 0.9),
+        Passage("d2", "a.pdf", 2, Span(0, 10), "The bridge was restored in 2019 at a cost of 4.5 million pounds.", 0.8),
+    ]
+    answer = "It was completed in 1832 and spans the Thames [2]. It was restored in 2019 [2].\n- Cost: 4.5 million pounds [1]"
+    assert correct_citations(answer, passages) == (
+        "It was completed in 1832 and spans the Thames [1]. It was restored in 2019 [2].\n- Cost: 4.5 million pounds [2]")
+
+
+def test_the_engine_cites_the_page_a_sentence_was_copied_from(fake_engine, tmp_path: Path, monkeypatch) -> None:
+    from core.llm.scripted import ScriptedChatModel
+
+    bridge = "The Marlow Bridge was completed in 1832 and spans the river Thames."
+    pdfs.text_pdf(tmp_path / "river.pdf", [bridge, "The Henley regatta is held every July on the river Thames."])
+    fake_engine.create_workspace("w")
+    fake_engine.ingest("w", [tmp_path / "river.pdf"])
+
+    def cite_the_other_passage(self, messages, **kw):
+        prompt = messages[-1].content
+        numbers = re.findall(r"^\[(\d+)\] \(river\.pdf, page (\d+)\)", prompt, re.M)
+        wrong = next(number for number, page in numbers if page != "1")
+        return iter([f"{bridge} [{wrong}]"])
+
+    monkeypatch.setattr(ScriptedChatModel, "stream", cite_the_other_passage)
+    done = _ask(fake_engine, "When was the Marlow Bridge completed?")[1]
+    assert not done.refused
+    assert [(c.doc, c.page) for c in done.citations] == [("river.pdf", 1)]

@@ -245,3 +245,19 @@ def test_global_options_configure_the_engine() -> None:
     _configure(engine, SimpleNamespace(search_mode="dense", no_translate_queries=True, no_answer_check=True))
     assert engine.verification_floor is None and not engine.translate_queries and engine.search_mode == "dense"
     assert engine.sentence_check_floor is None
+
+
+@pytest.mark.parametrize("final, shown_again", [("The bridge opened in 1832 [1].", True),
+                                                 ("The bridge opened in 1832 [2].", False)])
+def test_an_answer_changed_after_streaming_is_printed_again_as_the_final_one(final: str, shown_again: bool) -> None:
+    import io
+
+    from core.cli import _consume_answer
+    from core.datatypes import AnswerDone, Timings, TokenDelta
+
+    done = AnswerDone(question="q", language="en", answer=final, refused=False, citations=(), passages=(),
+                      timings=Timings(), device="cpu")
+    out = io.StringIO()
+    assert _consume_answer(iter([TokenDelta("The bridge opened "), TokenDelta("in 1832 [2]."), done]), out, True) is done
+    expected = "The bridge opened in 1832 [2]." + (f"\nFinal answer: {final}" if shown_again else "")
+    assert out.getvalue() == expected
