@@ -69,7 +69,7 @@ from core.store import factory as stores
 from core.store.edge import EdgeStore
 from core.vector_index import VectorIndexBuilder
 from core.workspace import WorkspaceFolder, list_names, read_summary, validate_name
-from core.years import year_mismatch
+from core.years import source_year_mismatch, year_mismatch
 
 log = logging.getLogger(__name__)
 
@@ -1022,8 +1022,13 @@ class Engine:
             yield replace(self._refusal(question, language, passages, timings, device=model.device),
                           refusal_probability=probe.probability)
             return
-        # An answer about another year than the one asked is withdrawn without asking the model.
-        mismatch = year_mismatch(question, text) if not cancel.cancelled else None
+        # An answer about another year than the one asked is withdrawn without asking the model; a
+        # Chinese answer that names no year is dated by the text it was copied from.
+        mismatch = None
+        if not cancel.cancelled:
+            mismatch = year_mismatch(question, text)
+            if mismatch is None and language == "zh":
+                mismatch = source_year_mismatch(question, answering.strip_markers(text), [p.text for p in passages])
         doubt = sentence_doubt = None
         floor = (self.verification_floor or {}).get(language)
         sentence_floor = (self.sentence_check_floor or {}).get(language)

@@ -8,7 +8,7 @@ from pathlib import Path
 from core import prompts
 from core.api.schemas import answer_out
 from core.datatypes import AnswerChecking, AnswerDone, AskRequest, YearMismatch
-from core.years import year_mismatch, years_in
+from core.years import source_year_mismatch, year_mismatch, years_in
 from tests.core import pdfs
 
 
@@ -45,3 +45,40 @@ def test_the_engine_withdraws_an_answer_about_another_year_before_checking_it(fa
     assert out.withdrawn and out.year_mismatch is not None and out.year_mismatch.answered == ["2019"]
     done = list(fake_engine.ask(AskRequest("w", "How much did the bridge restoration in 2019 cost?")))[-1]
     assert isinstance(done, AnswerDone) and not done.refused and done.year_mismatch is None and "2019" in done.answer
+
+
+DIRECTORS = "历届春晚导演 1983年春晚总导演：黄一鹤、邓在军 1984年春晚总导演：黄一鹤、张淑芬 1987年春晚总导演：邓在军"
+
+
+def test_a_bare_answer_copied_from_text_about_another_year_is_a_mismatch() -> None:
+    passages = [DIRECTORS, "节目单在2023年1月20日公布。"]
+    assert source_year_mismatch("2023年央视春晚总导演是谁", "黄一鹤、邓在军", passages) == \
+        YearMismatch(asked=("2023",), answered=("1983",))
+    # Every place the answer could come from is dated: "黄一鹤、" opens the 1983 and the 1984 line.
+    assert source_year_mismatch("2023年央视春晚总导演是谁", "黄一鹤、", passages) == \
+        YearMismatch(asked=("2023",), answered=("1983", "1984"))
+
+
+def test_a_source_dated_with_the_year_asked_or_not_dated_keeps_the_answer() -> None:
+    passages = [DIRECTORS, "张三是中国导演。2023年春晚总导演：于蕾。"]
+    assert source_year_mismatch("1987年春晚总导演是谁", "邓在军", [DIRECTORS]) is None, "one copy is the 1987 line"
+    assert source_year_mismatch("2023年春晚总导演是谁", "于蕾 [2]", passages) is None, "dated with the year asked"
+    assert source_year_mismatch("2023年谁是中国导演", "张三是中国导演", passages) is None, "its sentence names no year"
+    assert source_year_mismatch("春晚总导演是谁", "黄一鹤、邓在军", passages) is None, "no year asked"
+    assert source_year_mismatch("2023年春晚总导演是谁", "1983年是黄一鹤", passages) is None, "the answer's own year decides"
+    assert source_year_mismatch("2023年春晚总导演是谁", "刘德华", passages) is None, "copied from nowhere"
+
+
+def test_the_engine_withdraws_a_chinese_answer_copied_from_another_years_line(fake_engine, tmp_path: Path,
+                                                                               monkeypatch) -> None:
+    from core.llm.scripted import ScriptedChatModel
+
+    fake_engine.create_workspace("w")
+    fake_engine.ingest("w", [pdfs.text_pdf(tmp_path / "gala.pdf", [DIRECTORS], fontname="china-s")])
+    monkeypatch.setattr(ScriptedChatModel, "stream", lambda self, messages, **kw: iter(["黄一鹤、邓在军 [1]"]))
+    done = list(fake_engine.ask(AskRequest("w", "2023年央视春晚总导演是谁？")))[-1]
+    assert isinstance(done, AnswerDone) and done.refused and done.withdrawn
+    assert done.year_mismatch == YearMismatch(asked=("2023",), answered=("1983",))
+    assert prompts.refusal_note(done) == "找到的回答说的是1983年，而不是问题问的2023年，因此已撤回。"
+    done = list(fake_engine.ask(AskRequest("w", "1983年央视春晚总导演是谁？")))[-1]
+    assert isinstance(done, AnswerDone) and not done.refused and done.answer == "黄一鹤、邓在军 [1]"
