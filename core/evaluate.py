@@ -131,12 +131,20 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+_VERDICTS = ("yes", "no")
+_OPENING_VERDICT = re.compile(r"^\W*(yes|no)\b", re.I)
+
+
 def is_correct(answer: str, gold_answers: Iterable[str]) -> bool | None:
-    golds = [normalise(g) for g in gold_answers if g.strip()]
+    """A gold answer found in the answer after :func:`normalise`; a gold "Yes" or "No" must be the
+    word the answer opens with (as a substring, "no" is in "not", "now" and "annual")."""
+    golds = [normalise(g).rstrip(".") for g in gold_answers if g.strip()]
     if not golds:
         return None
     folded = normalise(answer)
-    return any(g in folded for g in golds)
+    opening = _OPENING_VERDICT.match(answer)
+    verdict = opening.group(1).lower() if opening else None
+    return any(verdict == g if g in _VERDICTS else g in folded for g in golds)
 
 
 def kit_fingerprint(kit: Path, config: str) -> str:

@@ -43,6 +43,11 @@ def test_normalisation_folds_width_case_spaces_and_thousands() -> None:
     assert evaluate.is_correct("成立于 2009 年 [1]", ["2009年"])
     assert not evaluate.is_correct("It opened in 1833.", ["1832"])
     assert evaluate.is_correct("anything", []) is None
+    # A yes/no gold is the answer's opening verdict, not a substring ("no" is in "not" and "annual").
+    assert evaluate.is_correct("No, Amazon did not pay dividends [1].", ["No"])
+    assert not evaluate.is_correct("Yes, it is not material and was announced [1].", ["No"])
+    assert evaluate.is_correct("“Yes.” The annual report says so [2]", ["Yes."])
+    assert not evaluate.is_correct("The company did not repurchase stock [1].", ["No"])
 
 
 def test_stratified_sample_covers_every_group(tmp_path: Path) -> None:
