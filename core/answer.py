@@ -318,11 +318,36 @@ def _passage_blocks(passages: Sequence[Passage], language: Language) -> str:
     )
 
 
-def build_messages(question: str, passages: Sequence[Passage], language: Language) -> list[ChatMessage]:
+def build_messages(question: str, passages: Sequence[Passage], language: Language,
+                   instruction: str = "") -> list[ChatMessage]:
+    """The answer prompt; ``instruction`` (a template's line) is added after the question."""
+    user = prompts.user_prompt(language, _passage_blocks(passages, language), question)
     return [
         ChatMessage("system", prompts.system_prompt(language)),
-        ChatMessage("user", prompts.user_prompt(language, _passage_blocks(passages, language), question)),
+        ChatMessage("user", f"{user}\n{instruction}" if instruction else user),
     ]
+
+
+_AUXILIARY_OPENING = re.compile(
+    r"^\W*(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might|must)\b", re.I)
+#: "increase or decrease", "gain or loss", "before or after": a choice between directions, not a
+#: yes/no question ("declare or pay", "2017, 2018, or 2019" still ask for a yes or no).
+_ALTERNATIVE = re.compile(r"\b(increas|decreas|improv|declin|gain|loss|profit|higher|lower|more|less|above|below|"
+                          r"before|after|positive|negative|rise|fall|up|down)\w* or \w+", re.I)
+_CHINESE_YES_NO = re.compile(r"(吗|么)\s*[？?]?\s*$|是否|是不是|有没有")
+
+
+def is_yes_no_question(question: str, language: Language) -> bool:
+    """Whether ``question`` asks for a yes or a no ("Did Amazon pay dividends?", "丙烯颜料有毒吗？")."""
+    if language == "zh":
+        return bool(_CHINESE_YES_NO.search(question))
+    return bool(_AUXILIARY_OPENING.match(question)) and not _ALTERNATIVE.search(question)
+
+
+def build_yes_no_messages(question: str, passages: Sequence[Passage], language: Language) -> list[ChatMessage]:
+    """The answer prompt asking for a bare yes or no: it opens exactly like the answer prompt, so the
+    model re-reads only the last line when it then answers."""
+    return build_messages(question, passages, language, prompts.template(language, "yes_no").strip())
 
 
 #: The first words of a "no" to the answer check, per language (the prompt asks for 是/否, Yes/No).

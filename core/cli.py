@@ -276,6 +276,7 @@ def _answer_json(done: AnswerDone, device_report: dict[str, Any] | None = None) 
         "judged_unanswerable": done.judged_unanswerable,
         "unsupported_probability": None if done.unsupported_probability is None else round(done.unsupported_probability, 4),
         "sentence_doubt": None if done.sentence_doubt is None else round(done.sentence_doubt, 4),
+        "no_probability": None if done.no_probability is None else round(done.no_probability, 4),
         "withdrawn": done.withdrawn,
         "year_mismatch": None if done.year_mismatch is None else asdict(done.year_mismatch),
         "citations": [{"marker": c.marker, "doc": c.doc, "page": c.page, "snippet": c.snippet,

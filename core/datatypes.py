@@ -340,6 +340,10 @@ class AnswerDone:
     #: Set when the answer was withdrawn because it is about other years than the question asks
     #: (before, and instead of, the model's check).
     year_mismatch: YearMismatch | None = None
+    #: For a yes/no question: the model's probability that the answer is "no", asked before it
+    #: answers (None: not a yes/no question, or not asked for this language). At or above the
+    #: engine's yes/no floor the model is told to answer "no".
+    no_probability: float | None = None
 
 
 @dataclass(frozen=True)

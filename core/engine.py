@@ -129,6 +129,13 @@ VERIFICATION_FLOOR: dict[Language, float] = {"en": 0.30}
 #: this way.
 SENTENCE_CHECK_FLOOR: dict[Language, float] = {"zh": 0.10}
 
+#: A yes/no question is first asked for a bare yes or no; at or above this probability of "no" the
+#: answer prompt tells the model the answer is no. The 1.5B model opens its written answer with
+#: "Yes" for all 22 yes/no dev questions (8 of them are "no"), restating the question as the fact,
+#: while its bare yes/no puts 0.31-0.46 on "no" for those 8 and 0.04-0.28 on 12 of the 14 "yes"
+#: ones (README "Quality"). English only: Chinese was not measured.
+YES_NO_FLOOR: dict[Language, float] = {"en": 0.30}
+
 
 #: Points copied per batch when a workspace moves to another store.
 MIGRATE_BATCH = 256
@@ -218,6 +225,8 @@ class Engine:
         self.verification_floor: dict[Language, float] | None = dict(VERIFICATION_FLOOR)
         #: Withdraw an answer the model doubts when shown only its source sentences (None: no check).
         self.sentence_check_floor: dict[Language, float] | None = dict(SENTENCE_CHECK_FLOOR)
+        #: Tell the model a yes/no question's answer is "no" when its bare yes/no leans that way (None: never).
+        self.yes_no_floor: dict[Language, float] | None = dict(YES_NO_FLOOR)
         #: Questions are also searched translated when a workspace holds the other language.
         self.translate_queries = True
         self.query_translator = QueryTranslator()
@@ -966,7 +975,10 @@ class Engine:
         tokens = 0
         probe = OpeningProbe((prompts.refusal(language),))
         judged = False
-        stream = model.stream(answering.build_messages(question, passages, language),
+        no_probability = self._no_probability(question, language, passages, model, cancel)
+        says_no = reaches_floor(no_probability, (self.yes_no_floor or {}).get(language))
+        instruction = prompts.template(language, "verdict_no").strip() if says_no else ""
+        stream = model.stream(answering.build_messages(question, passages, language, instruction),
                               max_tokens=answering.ANSWER_TOKENS, cancel=cancel, probe=probe)
         try:
             for piece in stream:
@@ -1009,7 +1021,8 @@ class Engine:
         if judged or (not cancel.cancelled and (answering.is_refusal(text) or answering.is_unfinished(text))):
             log.info("event=refused_by_model judged=%s refusal_probability=%s", judged, probe.probability)
             yield replace(self._refusal(question, language, passages, timings, device=model.device),
-                          refusal_probability=probe.probability, judged_unanswerable=judged)
+                          refusal_probability=probe.probability, judged_unanswerable=judged,
+                          no_probability=no_probability)
             return
         if answering.only_markers(text):
             text = answering.quote_best_sentence(text, passages, question)
@@ -1020,7 +1033,7 @@ class Engine:
             # Never a confident answer without a source: nothing in it could be traced to a passage.
             log.info("event=uncited_answer_refused answer=%r", text[:200])
             yield replace(self._refusal(question, language, passages, timings, device=model.device),
-                          refusal_probability=probe.probability)
+                          refusal_probability=probe.probability, no_probability=no_probability)
             return
         # An answer about another year than the one asked is withdrawn without asking the model; a
         # Chinese answer that names no year is dated by the text it was copied from.
@@ -1046,7 +1059,8 @@ class Engine:
             timings = replace(timings, total_s=time.perf_counter() - started)
             yield replace(self._refusal(question, language, passages, timings, device=model.device),
                           refusal_probability=probe.probability, unsupported_probability=doubt,
-                          sentence_doubt=sentence_doubt, withdrawn=True, withdrawn_answer=text, year_mismatch=mismatch)
+                          sentence_doubt=sentence_doubt, withdrawn=True, withdrawn_answer=text, year_mismatch=mismatch,
+                          no_probability=no_probability)
             return
         timings = replace(timings, total_s=time.perf_counter() - started)
         yield AnswerDone(
@@ -1062,6 +1076,7 @@ class Engine:
             refusal_probability=probe.probability,
             unsupported_probability=doubt,
             sentence_doubt=sentence_doubt,
+            no_probability=no_probability,
         )
 
     def _sentence_doubt(self, question: str, language: Language, passages: list[Passage], answer: str,
@@ -1073,6 +1088,17 @@ class Engine:
         if not context:
             return None
         return self._probability_of_no(sentence_check.build_messages(question, context, language, answer),
+                                       language, model, cancel)
+
+    def _no_probability(self, question: str, language: Language, passages: list[Passage], model: ChatModel,
+                        cancel: CancelToken) -> float | None:
+        """For a yes/no question in a language with a yes/no floor: the model's probability that the
+        bare answer is "no" (None otherwise). Asked before the answer with the same opening, so the
+        answer re-reads only its last line (the answer worker thread)."""
+        if ((self.yes_no_floor or {}).get(language) is None or cancel.cancelled
+                or not answering.is_yes_no_question(question, language)):
+            return None
+        return self._probability_of_no(answering.build_yes_no_messages(question, passages, language),
                                        language, model, cancel)
 
     def _answer_doubt(self, question: str, language: Language, passages: list[Passage], answer: str,

@@ -78,6 +78,8 @@ class QuestionResult:
     unsupported_probability: float | None = None
     #: The model's doubt about the sentences the answer was copied from (sentence check).
     sentence_doubt: float | None = None
+    #: For a yes/no question: the model's probability of "no" asked before answering.
+    no_probability: float | None = None
     withdrawn: bool = False
     #: The answer as written before a withdrawal (scored by the verification sweep).
     withdrawn_answer: str | None = None
@@ -464,6 +466,7 @@ def _evaluate_one(engine: Any, question: Question, retrieval_only: bool, top_k: 
     result.judged = final.judged_unanswerable
     result.unsupported_probability = final.unsupported_probability
     result.sentence_doubt = final.sentence_doubt
+    result.no_probability = final.no_probability
     result.withdrawn = final.withdrawn
     result.withdrawn_answer = final.withdrawn_answer
     result.other_year = final.year_mismatch is not None

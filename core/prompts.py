@@ -8,7 +8,9 @@ documents"), ``condense.txt`` ({history}, {question}: rewrite a follow-up as a s
 ({document}, {pages}, {text}) / ``summary_reduce.txt`` ({document}, {parts}) for summaries,
 ``translate.txt`` ({text}: translate a question into that folder's language; used by the eval),
 ``verify.txt`` ({passages}, {question}, {answer}: the answer check) and ``missing.txt`` ({names}),
-``withdrawn.txt`` and ``other_year.txt`` ({asked}, {answered}) (refusal notes).
+``withdrawn.txt`` and ``other_year.txt`` ({asked}, {answered}) (refusal notes), ``yes_no.txt`` (the
+line that turns the answer prompt into a bare yes/no question) and ``verdict_no.txt`` (the line
+that tells the model its answer to a yes/no question is "no"; see core.answer.build_messages).
 Templates are read once and cached; any thread may call.
 """
 
@@ -23,7 +25,7 @@ from core.paths import resource_path
 
 LANGUAGES: tuple[Language, ...] = ("en", "zh")
 TEMPLATES = ("system", "user", "passage", "refusal", "condense", "turn", "summary_map", "summary_reduce", "translate",
-             "missing", "withdrawn", "other_year", "verify", "verify_sentence")
+             "missing", "withdrawn", "other_year", "verify", "verify_sentence", "yes_no", "verdict_no")
 
 
 @functools.cache

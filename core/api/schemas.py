@@ -314,6 +314,8 @@ class Answer(BaseModel):
     withdrawn: bool = False
     #: Set when the answer was withdrawn because it named only other years than the question.
     year_mismatch: YearMismatchOut | None = None
+    #: For a yes/no question: the model's probability of "no", asked before it answered.
+    no_probability: float | None = None
 
 
 class SourcesEvent(BaseModel):
@@ -485,6 +487,7 @@ def answer_out(done: AnswerDone) -> Answer:
         unsupported_probability=done.unsupported_probability, sentence_doubt=done.sentence_doubt,
         withdrawn=done.withdrawn,
         year_mismatch=None if done.year_mismatch is None else YearMismatchOut(**asdict(done.year_mismatch)),
+        no_probability=done.no_probability,
     )
 
 

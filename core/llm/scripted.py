@@ -4,7 +4,8 @@ It picks the numbered passage sharing most words with the question and answers w
 passage's first sentence and its marker ``[n]``, or refuses with the prompt's refusal sentence when
 no passage shares a word. Asked to check an answer, it tells the probe
 ``unsupported_probability``, and the sentence check (:mod:`core.sentence_check`) ``sentence_doubt``
-(None by default: it cannot tell, so nothing is withdrawn for it). Asked to condense a follow-up, it joins the last user question and the
+(None by default: it cannot tell, so nothing is withdrawn for it). Asked a bare yes/no, it tells the
+probe ``no_probability`` and, told the answer is no, opens its answer with "No,". Asked to condense a follow-up, it joins the last user question and the
 follow-up. Asked to translate a question, it replies nothing (it cannot). Deterministic and
 instant; never used outside tests unless asked for.
 """
@@ -15,6 +16,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Literal
 
+from core import prompts
 from core.cancel import CancelToken
 from core.llm import ChatMessage, OpeningProbe
 
@@ -28,7 +30,8 @@ class ScriptedChatModel:
     context_length = 4096
 
     def __init__(self, refusal: str = "NOT_FOUND", delay_s: float = 0.0, opening_probability: float | None = None,
-                 unsupported_probability: float | None = None, sentence_doubt: float | None = None) -> None:
+                 unsupported_probability: float | None = None, sentence_doubt: float | None = None,
+                 no_probability: float | None = None) -> None:
         self._refusal = refusal
         self._delay_s = delay_s
         self.opening_probability = opening_probability  # what an OpeningProbe is told (None: cannot tell)
@@ -36,6 +39,8 @@ class ScriptedChatModel:
         self.unsupported_probability = unsupported_probability
         #: What the probe of a sentence check is told (None: cannot tell).
         self.sentence_doubt = sentence_doubt
+        #: What the probe of a bare yes/no question is told: the probability of "no" (None: cannot tell).
+        self.no_probability = no_probability
 
     def count_tokens(self, text: str) -> int:
         return max(1, len(text) // 3)
@@ -68,7 +73,14 @@ class ScriptedChatModel:
         if summary is not None:
             yield summary
             return
-        question = prompt.rsplit("\n", 1)[-1]
+        last_line = prompt.rsplit("\n", 1)[-1]
+        if any(last_line == prompts.template(language, "yes_no").strip() for language in prompts.LANGUAGES):
+            if probe is not None:
+                probe.probability = self.no_probability
+            yield "No" if (self.no_probability or 0.0) >= 0.5 else "Yes"
+            return
+        told_no = any(last_line == prompts.template(language, "verdict_no").strip() for language in prompts.LANGUAGES)
+        question = prompt.rsplit("\n", 2)[-2] if told_no else last_line
         best, best_overlap = None, 0
         blocks = (_PASSAGE.match(block) for block in prompt.split("\n\n"))
         for number, body in (match.groups() for match in blocks if match):
@@ -79,7 +91,7 @@ class ScriptedChatModel:
             answer = self._refusal
         else:
             sentence = re.split(r"(?<=[。！？.!?])\s*", best[1], maxsplit=1)[0]
-            answer = f"{sentence} [{best[0]}]"
+            answer = f"{'No, ' if told_no else ''}{sentence} [{best[0]}]"
         for word in re.findall(r"\S+\s*|\s+", answer):
             if cancel.cancelled:
                 return

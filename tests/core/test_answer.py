@@ -365,3 +365,31 @@ def test_the_engine_cites_the_page_a_sentence_was_copied_from(fake_engine, tmp_p
     done = _ask(fake_engine, "When was the Marlow Bridge completed?")[1]
     assert not done.refused
     assert [(c.doc, c.page) for c in done.citations] == [("river.pdf", 1)]
+
+
+@pytest.mark.parametrize("question, language, yes_no", [
+    ("Did Amazon declare or pay any cash dividends on its common stock?", "en", True),
+    ("Did the company repurchase any common stock in the years 2017, 2018, or 2019?", "en", True),
+    ("Is the page number for the Consolidated Statements of Comprehensive Income greater than 40?", "en", True),
+    ("Did Amazon.com experience a net increase or decrease in cash?", "en", False),  # a choice between words
+    ("What was the net income in 2019?", "en", False),
+    ("丙烯颜料有毒吗？", "zh", True), ("该公司是否支付了股息", "zh", True), ("谁是2023年春晚的总导演？", "zh", False),
+])
+def test_yes_no_questions_are_recognised(question: str, language, yes_no: bool) -> None:
+    assert answering.is_yes_no_question(question, language) is yes_no
+
+
+@pytest.mark.parametrize("no_probability, opens_with_no", [(0.4, True), (0.1, False)])
+def test_a_yes_no_question_the_model_leans_no_on_is_answered_no(fake_engine, tmp_path: Path, no_probability: float,
+                                                                 opens_with_no: bool) -> None:
+    pdfs.text_pdf(tmp_path / "bridge.pdf", ["The Marlow Bridge was completed in 1832 and spans the river Thames."])
+    fake_engine.create_workspace("w")
+    fake_engine.ingest("w", [tmp_path / "bridge.pdf"])
+    fake_engine.chat_model().no_probability = no_probability
+    done = _ask(fake_engine, "Was the Marlow Bridge completed in 1833?")[1]
+    assert not done.refused and done.no_probability == no_probability
+    assert done.answer.startswith("No, ") is opens_with_no and done.answer.endswith("[1]")
+    # Not a yes/no question, or a language without a yes/no floor: not asked.
+    assert _ask(fake_engine, "When was the Marlow Bridge completed?")[1].no_probability is None
+    fake_engine.yes_no_floor = None
+    assert _ask(fake_engine, "Was the Marlow Bridge completed in 1833?")[1].no_probability is None
