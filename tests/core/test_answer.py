@@ -347,22 +347,23 @@ def test_recitation_works_sentence_by_sentence_and_in_english() -> None:
         "It was completed in 1832 and spans the Thames [1]. It was restored in 2019 [2].\n- Cost: 4.5 million pounds [2]")
 
 
-def test_the_engine_cites_the_page_a_sentence_was_copied_from(fake_engine, tmp_path: Path, monkeypatch) -> None:
+def test_the_engine_cites_the_page_a_chinese_sentence_was_copied_from(fake_engine, tmp_path: Path, monkeypatch) -> None:
     from core.llm.scripted import ScriptedChatModel
 
-    bridge = "The Marlow Bridge was completed in 1832 and spans the river Thames."
-    pdfs.text_pdf(tmp_path / "river.pdf", [bridge, "The Henley regatta is held every July on the river Thames."])
+    bridge = "马洛桥于1832年建成，横跨泰晤士河。"
+    pages = [bridge, "亨利赛艇会每年七月在泰晤士河上举行，吸引大量观众。"]
     fake_engine.create_workspace("w")
-    fake_engine.ingest("w", [tmp_path / "river.pdf"])
+    fake_engine.ingest("w", [pdfs.text_pdf(tmp_path / "river.pdf", pages, fontname="china-s")])
 
     def cite_the_other_passage(self, messages, **kw):
-        prompt = messages[-1].content
-        numbers = re.findall(r"^\[(\d+)\] \(river\.pdf, page (\d+)\)", prompt, re.M)
+        numbers = re.findall(r"^\[(\d+)\]（river\.pdf，第 (\d+) 页）", messages[-1].content, re.M)
+        if not numbers:  # the sentence check
+            return iter(["是"])
         wrong = next(number for number, page in numbers if page != "1")
         return iter([f"{bridge} [{wrong}]"])
 
     monkeypatch.setattr(ScriptedChatModel, "stream", cite_the_other_passage)
-    done = _ask(fake_engine, "When was the Marlow Bridge completed?")[1]
+    done = _ask(fake_engine, "马洛桥是哪一年建成的？横跨哪条河？")[1]
     assert not done.refused
     assert [(c.doc, c.page) for c in done.citations] == [("river.pdf", 1)]
 
