@@ -9,8 +9,9 @@ filing's notes "due 2026 and 2028"); of 57 Chinese answers the 1.5B model wrote 
 questions, two do ("2022年下半年征兵…" answered with 2021's call-up).
 
 A bare name gives no year to compare ("2023年央视春晚总导演是谁" answered "黄一鹤、邓在军", the 1983
-directors, from a list of every year's), so for Chinese the text the answer was copied from is
-dated too (:func:`source_year_mismatch`).
+directors, from a list of every year's), and the model often puts the question's year on another
+year's fact ("2015年林郁智以公路电影《一路顺风》入围…" copied from "2016年以公路电影《一路顺风》入围…"), so
+for Chinese the text the answer was copied from is dated too (:func:`source_year_mismatch`).
 
 Years are four-digit 1900-2099, in ASCII, full-width (２０２２) or Chinese digits (二〇二二年).
 Pure functions; any thread.
@@ -56,8 +57,9 @@ _SENTENCE_END = re.compile(r"[。！？!?；;\n]")
 
 def source_year_mismatch(question: str, answer: str, passages: Sequence[str]) -> YearMismatch | None:
     """The question's years and those dating the answer's source when the question names a year, the
-    answer names none (else :func:`year_mismatch` decides) and every place it was copied from is
-    dated with other years only; None otherwise.
+    answer names no other year (else :func:`year_mismatch` decides) and every place it was copied
+    from is dated with other years only; None otherwise. An answer naming only the question's year
+    over text dated another year took that year from the question, not from the documents.
 
     The copied text is the longest run of characters ``answer`` shares with a passage (at least
     :data:`MIN_COPIED_CHARS`); each of its occurrences in ``passages`` is dated by the years in it
@@ -67,7 +69,7 @@ def source_year_mismatch(question: str, answer: str, passages: Sequence[str]) ->
     "Quality"); English tables put "December 31, 2017" beside fiscal-2018 lines.
     """
     asked = years_in(question)
-    run = _longest_copied_run(answer, passages) if asked and not years_in(answer) else ""
+    run = _longest_copied_run(answer, passages) if asked and years_in(answer) <= asked else ""
     if not run:
         return None
     dated: set[str] = set()

@@ -59,6 +59,14 @@ def test_a_bare_answer_copied_from_text_about_another_year_is_a_mismatch() -> No
         YearMismatch(asked=("2023",), answered=("1983", "1984"))
 
 
+def test_an_answer_giving_the_questions_year_to_another_years_fact_is_a_mismatch() -> None:
+    passages = ["2013年9月以《小宇宙33号》入围第48届金钟奖。2016年以公路电影《一路顺风》入围第53届金马奖最佳男配角奖。"]
+    assert source_year_mismatch("2015年林郁智以什么入围第53届金马奖？", "2015年林郁智以公路电影《一路顺风》入围第53届金马奖。",
+                                passages) == YearMismatch(asked=("2015",), answered=("2016",))
+    assert source_year_mismatch("2016年林郁智以什么入围第53届金马奖？", "2016年林郁智以公路电影《一路顺风》入围第53届金马奖。",
+                                passages) is None
+
+
 def test_a_source_dated_with_the_year_asked_or_not_dated_keeps_the_answer() -> None:
     passages = [DIRECTORS, "张三是中国导演。2023年春晚总导演：于蕾。"]
     assert source_year_mismatch("1987年春晚总导演是谁", "邓在军", [DIRECTORS]) is None, "one copy is the 1987 line"
