@@ -460,9 +460,7 @@ def quote_best_sentence(answer: str, passages: Sequence[Passage], question: str)
             tokens = _tokens(sentence)
             if len(tokens) < 3:
                 continue
-            words = set(tokens)
-            said = sum(1 for term in wanted if (term in sentence if _is_chinese(term) else term in words))
-            rank = (said / (len(wanted) or 1), number in pointed)
+            rank = (_share_of(wanted, sentence, set(tokens)) if wanted else 0.0, number in pointed)
             if rank > best_rank:
                 best, best_number, best_rank = sentence, number, rank
     return f"“{best}” [{best_number}]" if best else answer
