@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from core import prompts
@@ -103,35 +103,38 @@ def ground_uncited(answer: str, passages: Sequence[Passage]) -> str:
         return answer
     vocabularies = [set(_tokens(p.text)) for p in passages]
     folded = [_fold(p.text) for p in passages]
-    return "".join(_ground_line(line, vocabularies, folded) for line in answer.splitlines(keepends=True))
+    return _rewrite_sentences(answer, lambda sentence: _ground_sentence(sentence, vocabularies, folded))
 
 
-def _ground_line(line: str, vocabularies: list[set[str]], folded_passages: list[str]) -> str:
+def _rewrite_sentences(answer: str, rewrite: Callable[[str], str]) -> str:
+    """``answer`` with each sentence of each line passed through ``rewrite``; a line the sentence
+    pattern does not cover from its start is left as it is."""
     out = []
-    for match in _SENTENCE.finditer(line):
-        sentence = match.group(0)
-        tokens = _tokens(_MARKER.sub("", sentence))
-        figure = any(map(_is_figure, tokens))
-        if _MARKER.search(sentence) or not tokens or (len(tokens) < 2 and not figure):
-            out.append(sentence)
-            continue
-        if len(tokens) < 3 and not figure:
-            # A two-token name counts only where a passage holds it verbatim (spaces, case and width aside).
-            name = _fold(sentence)
-            shares = [1.0 if name and name in passage else 0.0 for passage in folded_passages]
-        else:
-            shares = [sum(1 for t in tokens if t in vocabulary) / len(tokens) for vocabulary in vocabularies]
-        best = max(range(len(shares)), key=shares.__getitem__)
-        # A bare figure ("2009年", "$2.4 million") is grounded only where every token occurs.
-        enough = 1.0 if len(tokens) < 3 else GROUNDING_OVERLAP
-        if shares[best] >= enough:
-            stripped = sentence.rstrip()
-            out.append(f"{stripped} [{best + 1}]" + sentence[len(stripped):])
-        else:
-            out.append(sentence)
-    grounded = "".join(out)
-    covered = "".join(m.group(0) for m in _SENTENCE.finditer(line))
-    return grounded + line[len(covered):] if line.startswith(covered) else line
+    for line in answer.splitlines(keepends=True):
+        sentences = [m.group(0) for m in _SENTENCE.finditer(line)]
+        covered = "".join(sentences)
+        out.append("".join(map(rewrite, sentences)) + line[len(covered):] if line.startswith(covered) else line)
+    return "".join(out)
+
+
+def _ground_sentence(sentence: str, vocabularies: list[set[str]], folded_passages: list[str]) -> str:
+    tokens = _tokens(_MARKER.sub("", sentence))
+    figure = any(map(_is_figure, tokens))
+    if _MARKER.search(sentence) or not tokens or (len(tokens) < 2 and not figure):
+        return sentence
+    if len(tokens) < 3 and not figure:
+        # A two-token name counts only where a passage holds it verbatim (spaces, case and width aside).
+        name = _fold(sentence)
+        shares = [1.0 if name and name in passage else 0.0 for passage in folded_passages]
+    else:
+        shares = [sum(1 for t in tokens if t in vocabulary) / len(tokens) for vocabulary in vocabularies]
+    best = max(range(len(shares)), key=shares.__getitem__)
+    # A bare figure ("2009年", "$2.4 million") is grounded only where every token occurs.
+    enough = 1.0 if len(tokens) < 3 else GROUNDING_OVERLAP
+    if shares[best] < enough:
+        return sentence
+    stripped = sentence.rstrip()
+    return f"{stripped} [{best + 1}]" + sentence[len(stripped):]
 
 
 #: A sentence keeps the markers the model gave it while one of their passages holds at least this
@@ -158,15 +161,7 @@ def correct_citations(answer: str, passages: Sequence[Passage]) -> str:
         return answer
     texts = [_compact(p.text) for p in passages]
     words = [set(_tokens(p.text)) for p in passages]
-    out = []
-    for line in answer.splitlines(keepends=True):
-        covered = "".join(m.group(0) for m in _SENTENCE.finditer(line))
-        if not line.startswith(covered):
-            out.append(line)
-            continue
-        fixed = "".join(_recite(m.group(0), texts, words) for m in _SENTENCE.finditer(line))
-        out.append(fixed + line[len(covered):])
-    return "".join(out)
+    return _rewrite_sentences(answer, lambda sentence: _recite(sentence, texts, words))
 
 
 def _compact(text: str) -> str:
