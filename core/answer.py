@@ -331,7 +331,8 @@ _AUXILIARY_OPENING = re.compile(
 #: yes/no question ("declare or pay", "2017, 2018, or 2019" still ask for a yes or no).
 _ALTERNATIVE = re.compile(r"\b(increas|decreas|improv|declin|gain|loss|profit|higher|lower|more|less|above|below|"
                           r"before|after|positive|negative|rise|fall|up|down)\w* or \w+", re.I)
-_CHINESE_YES_NO = re.compile(r"(吗|么)\s*[？?]?\s*$|是否|是不是|有没有")
+#: A closing 吗 (or a bare 么, not the one of 什么/怎么/这么/那么/多么), or 是否/是不是/有没有.
+_CHINESE_YES_NO = re.compile(r"(吗|(?<![什怎这那多要])么)\s*[？?]?\s*$|是否|是不是|有没有")
 
 
 def is_yes_no_question(question: str, language: Language) -> bool:

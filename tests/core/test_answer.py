@@ -375,6 +375,7 @@ def test_the_engine_cites_the_page_a_chinese_sentence_was_copied_from(fake_engin
     ("Did Amazon.com experience a net increase or decrease in cash?", "en", False),  # a choice between words
     ("What was the net income in 2019?", "en", False),
     ("丙烯颜料有毒吗？", "zh", True), ("该公司是否支付了股息", "zh", True), ("谁是2023年春晚的总导演？", "zh", False),
+    ("牛佬原名叫什么？", "zh", False), ("他为什么要这么", "zh", False), ("你去么？", "zh", True),  # 什么 is no 么
 ])
 def test_yes_no_questions_are_recognised(question: str, language, yes_no: bool) -> None:
     assert answering.is_yes_no_question(question, language) is yes_no
