@@ -18,11 +18,11 @@ from core.ranking import (
     shingles,
 )
 from core.store import StoredHit
-from tests.core.pdfs import text_pdf
+from tests.core.pdfs import scanned_pdf, text_pdf
 
 
-def _passage(doc: str, page: int, text: str, start: int = 0) -> Passage:
-    return Passage(doc, doc, page, Span(start, start + len(text)), text, 1.0, similarity=0.9, workspace="w")
+def _passage(doc: str, page: int, text: str, start: int = 0, *, ocr: bool = False) -> Passage:
+    return Passage(doc, doc, page, Span(start, start + len(text)), text, 1.0, ocr=ocr, similarity=0.9, workspace="w")
 
 
 def test_pages_are_distinct_and_keep_their_chunks_in_rank_order() -> None:
@@ -46,6 +46,63 @@ def test_near_identical_text_on_another_page_is_dropped() -> None:
     assert [g[0].doc for g in groups] == ["a", "c", "d"], "same wording with other figures is another answer"
     chinese = "西湖龙井茶产于浙江省杭州市西湖龙井村周围群山，已有一千二百余年历史。"
     assert resemblance(shingles(chinese), shingles(chinese.replace("，", " , "))) == 1.0
+
+
+RESULTS = ("Operating income increased 32.7% to $476.5 million. Diluted earnings per share increased 36.7% to "
+           "$6.68. Merchandise inventories were $1.6 billion, driven by 47 net new stores.")
+REPURCHASES = "The company repurchased 1.3 million shares at a cost of $305.2 million in the fourth quarter."
+
+
+def test_a_scanned_copy_of_a_page_is_shown_once_even_when_cut_into_other_chunks() -> None:
+    """The scan's chunk ends earlier than the text copy's, so the two are not near-identical, but
+    one holds the other. Of the two pages, the one ranked first stays, whole."""
+    text_chunk = _passage("release", 3, RESULTS + " " + REPURCHASES)
+    scan_chunk = _passage("release_scan", 3, RESULTS, ocr=True)
+    stamp = _passage("release_scan", 3, "RECEIVED 14 MARCH 2023 - INVESTOR RELATIONS", ocr=True)
+    assert resemblance(shingles(text_chunk.text), shingles(scan_chunk.text)) < 0.8
+    other = _passage("other", 1, "Store count grew to 1,355 stores in 50 states.")
+    groups = group_by_page([text_chunk, other, stamp, scan_chunk], 5)
+    assert [[p.doc for p in g] for g in groups] == [["release"], ["other"]], "the stamp goes with its page"
+    groups = group_by_page([stamp, text_chunk, other, scan_chunk], 5)
+    assert [[p.text for p in g] for g in groups] == [[stamp.text, RESULTS], [other.text]]
+
+
+@pytest.mark.parametrize(("copy", "why"), [
+    (_passage("release_2022", 3, RESULTS), "two born-digital reports (two years) repeating a page"),
+    (_passage("release_scan", 4, RESULTS, ocr=True), "another page number"),
+    (_passage("release_scan", 3, RESULTS.replace("$476.5", "$431.2").replace("36.7%", "29.4%"), ocr=True),
+     "other figures"),
+])
+def test_look_alike_pages_that_are_not_a_scanned_copy_are_kept(copy: Passage, why: str) -> None:
+    groups = group_by_page([_passage("release", 3, RESULTS + " " + REPURCHASES), copy], 5)
+    assert len(groups) == 2, why
+
+
+def test_search_shows_a_report_and_its_scan_as_one_source(tmp_path: Path, data_dir: Path, real_ocr) -> None:
+    """Real PDFs, real OCR, the real Qdrant Edge shard: the scan carries a stamp line, so its text
+    is chunked differently from the born-digital copy and near-duplicate collapsing misses it."""
+    from core import Engine
+    from core.embeddings.hashing import HashingEmbedder
+    from core.llm.scripted import ScriptedChatModel
+    from core.prompts import refusal
+
+    body = ("Fourth quarter results. Net sales increased 16.9% to $3.2 billion compared to $2.7 billion in the "
+            "fourth quarter of fiscal 2021. Comparable sales increased 15.6% compared to an increase of 37.9%. "
+            "Gross profit increased 17.3% to $1.2 billion. Selling, general and administrative expenses increased "
+            "10.9% to $749.9 million. " + RESULTS + " " + REPURCHASES)
+    engine = Engine.create(data_dir, embedder=HashingEmbedder(), chat_model=ScriptedChatModel(refusal("en")),
+                           ocr=real_ocr)
+    try:
+        engine.create_workspace("w")
+        engine.ingest("w", [text_pdf(tmp_path / "release.pdf", [body]),
+                            scanned_pdf(tmp_path / "release_scan.pdf", "ULTA BEAUTY, INC. Press release, received by "
+                                        "the investor relations office. " + body),
+                            text_pdf(tmp_path / "other.pdf", ["Store count grew to 1,355 stores in 50 states."])])
+        found = engine.search(SearchRequest("w", "What drove the increase in merchandise inventories?", top_k=3))
+        assert len({p.doc for p in found} & {"release.pdf", "release_scan.pdf"}) == 1
+        assert "other.pdf" in {p.doc for p in found}
+    finally:
+        engine.close()
 
 
 @pytest.mark.parametrize(
