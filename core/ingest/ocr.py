@@ -8,6 +8,7 @@ ONNX session should not be driven from two threads at once. Any thread may call 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -66,7 +67,22 @@ class RapidOcrEngine:
             xs = [float(p[0]) for p in box]
             ys = [float(p[1]) for p in box]
             lines.append(OcrLine(str(text), float(score), (min(xs), min(ys), max(xs), max(ys))))
-        return sort_reading_order(lines)
+        return sort_reading_order(dashes_in_latin_text(lines))
+
+
+#: The Chinese/English models read an em dash standing alone (an empty table cell in a financial
+#: statement: "(6) — 4") as the Chinese numeral 一 ("one"), which it resembles exactly.
+_LONE_YI = re.compile(r"^一+$")
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff]")
+
+
+def dashes_in_latin_text(lines: list[OcrLine]) -> list[OcrLine]:
+    """Lines that are only 一 become "—" when no other line of the image holds Chinese, Japanese
+    or Korean text: on an English page such a line is a dash, never the word "one"."""
+    if any(_CJK.search(line.text) for line in lines if not _LONE_YI.match(line.text.strip())):
+        return lines
+    return [OcrLine("—", line.confidence, line.box) if _LONE_YI.match(line.text.strip()) else line
+            for line in lines]
 
 
 def sort_reading_order(lines: list[OcrLine]) -> list[OcrLine]:

@@ -8,7 +8,7 @@ import numpy as np
 import pymupdf
 import pytest
 
-from core.ingest.ocr import OcrLine
+from core.ingest.ocr import OcrLine, dashes_in_latin_text
 from core.ingest.orient import read_upright, turn, unturn_box
 from core.ingest.pdf import extract_pages, open_pdf
 from core.ingest.textcheck import check_text
@@ -219,3 +219,15 @@ def test_ocr_passages_carry_line_boxes_and_confidence(ocr_engine, tmp_path: Path
     assert text_hit.doc == "born.pdf" and not text_hit.ocr and text_hit.boxes == () and text_hit.ocr_confidence is None
     (citation,) = citations_of("It was restored in 2019 [1].", [hit])
     assert citation.boxes == hit.boxes
+
+
+def test_a_lone_yi_on_an_english_page_is_a_dash_and_stays_a_numeral_on_a_chinese_one() -> None:
+    """RapidOCR read the empty cells ("—") of a scanned English financial table as 一 (dev kit,
+    AMCOR earnings release page 10); on a Chinese page 一 is the numeral and is left alone."""
+    def lines(*texts: str) -> list[OcrLine]:
+        return [OcrLine(text, 0.9, (0, 20 * i, 50, 20 * i + 15)) for i, text in enumerate(texts)]
+
+    english = dashes_in_latin_text(lines("Reported Growth %", "(6)", "一", "4", "一一"))
+    assert [line.text for line in english] == ["Reported Growth %", "(6)", "—", "4", "—"]
+    chinese = lines("第一季度销售", "一", "4")
+    assert dashes_in_latin_text(chinese) == chinese
