@@ -34,7 +34,8 @@ _SHINGLE = 4
 #: A chunk read by OCR and a text chunk on the same page number of another document are that page
 #: in a scanned and a born-digital copy of one report when the shorter holds at least this share
 #: of its character 4-grams and of its figures in the other. Measured on the dev kit's English
-#: documents (README "Quality"): 0.7 / 0.8 / 0.9 all move the same 2 questions up and none down.
+#: documents (README "A scanned copy of a page is the same source as its born-digital original"):
+#: 0.7 / 0.8 / 0.9 all move the same questions up and none down.
 COPY_CONTAINMENT = 0.8
 _NOISE = re.compile(r"[\W_]+")
 #: Look-alike passages with different figures (two years of one report) are both answers.
@@ -75,8 +76,8 @@ def containment(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 @dataclass(frozen=True)
-class _Kept:
-    """A chunk already placed, as the duplicate checks compare it."""
+class ComparedChunk:
+    """A retrieved chunk with what the duplicate checks compare: its 4-grams and its figures."""
 
     passage: Passage
     grams: frozenset[str]
@@ -87,7 +88,7 @@ class _Kept:
         return self.passage.workspace, self.passage.doc_id, self.passage.page
 
 
-def is_scanned_copy(a: _Kept, b: _Kept) -> bool:
+def is_scanned_copy(a: ComparedChunk, b: ComparedChunk) -> bool:
     """Whether two chunks are one page of a report in its scanned and its born-digital copy: other
     documents, the same page number, one read by OCR and one not, and the shorter's 4-grams and
     figures contained in the other (:data:`COPY_CONTAINMENT`). Two years of a report do not
@@ -100,13 +101,13 @@ def is_scanned_copy(a: _Kept, b: _Kept) -> bool:
             and containment(frozenset(shorter.figures), frozenset(longer.figures)) >= COPY_CONTAINMENT)
 
 
-def _repeats(chunk: _Kept, kept: _Kept) -> bool:
+def _repeats(chunk: ComparedChunk, kept: ComparedChunk) -> bool:
     """Whether ``chunk`` is near-identical to a better-ranked chunk of another page, figures and all."""
     return (chunk.page_key != kept.page_key and chunk.figures == kept.figures
             and resemblance(chunk.grams, kept.grams) >= NEAR_IDENTICAL)
 
 
-def scanned_copies(chunks: Sequence[_Kept]) -> dict[tuple[str, str, int], tuple[str, str, int]]:
+def scanned_copies(chunks: Sequence[ComparedChunk]) -> dict[tuple[str, str, int], tuple[str, str, int]]:
     """Pages that are another retrieved page's scanned (or born-digital) copy, each mapped to that
     page: of the two, the one first reached in rank order stays. Decided over all retrieved chunks,
     so a copy page is dropped whole even when its best chunk (a stamp, a heading) matches nothing."""
@@ -130,10 +131,10 @@ def group_by_page(passages: Sequence[Passage], pages: int) -> list[list[Passage]
     dropped, and so is a page that is a better-ranked page's scanned (or born-digital) copy;
     chunks of the same page are kept together even if they overlap (the answer step merges them).
     """
-    chunks = [_Kept(passage, shingles(passage.text), tuple(_FIGURES.findall(passage.text))) for passage in passages]
+    chunks = [ComparedChunk(passage, shingles(passage.text), tuple(_FIGURES.findall(passage.text))) for passage in passages]
     copies = scanned_copies(chunks)
     groups: dict[tuple[str, str, int], list[Passage]] = {}
-    kept: list[_Kept] = []
+    kept: list[ComparedChunk] = []
     for chunk in chunks:
         if chunk.page_key in copies or any(_repeats(chunk, other) for other in kept):
             continue
