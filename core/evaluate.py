@@ -137,16 +137,25 @@ _VERDICTS = ("yes", "no")
 _OPENING_VERDICT = re.compile(r"^\W*(yes|no)\b", re.I)
 
 
+def _contains(folded: str, gold: str) -> bool:
+    """Whether ``gold`` occurs in ``folded`` (both normalised) without being part of a longer
+    number: a gold "20" is not found in "2019", nor "13.2" in "113.25"."""
+    before = r"(?<!\d)(?<!\d[.,])" if gold[:1].isdigit() else ""
+    after = r"(?![.,]?\d)" if gold[-1:].isdigit() else ""
+    return re.search(before + re.escape(gold) + after, folded) is not None
+
+
 def is_correct(answer: str, gold_answers: Iterable[str]) -> bool | None:
-    """A gold answer found in the answer after :func:`normalise`; a gold "Yes" or "No" must be the
-    word the answer opens with (as a substring, "no" is in "not", "now" and "annual")."""
+    """A gold answer found in the answer after :func:`normalise`, a figure not inside a longer one;
+    a gold "Yes" or "No" must be the word the answer opens with (as a substring, "no" is in "not",
+    "now" and "annual")."""
     golds = [normalise(g).rstrip(".") for g in gold_answers if g.strip()]
     if not golds:
         return None
     folded = normalise(answer)
     opening = _OPENING_VERDICT.match(answer)
     verdict = opening.group(1).lower() if opening else None
-    return any(verdict == g if g in _VERDICTS else g in folded for g in golds)
+    return any(verdict == g if g in _VERDICTS else _contains(folded, g) for g in golds)
 
 
 def kit_fingerprint(kit: Path, config: str) -> str:

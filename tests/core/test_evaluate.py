@@ -42,6 +42,12 @@ def test_normalisation_folds_width_case_spaces_and_thousands() -> None:
     assert evaluate.is_correct("It cost 4,500,000 pounds [2].", ["4500000"])
     assert evaluate.is_correct("成立于 2009 年 [1]", ["2009年"])
     assert not evaluate.is_correct("It opened in 1833.", ["1832"])
+    # A figure counts only whole: the gold "20" is not in "2019" nor "13.2" in "113.25".
+    assert not evaluate.is_correct("The losses as of December 31, 2019 are $4 million [1].", ["20"])
+    assert not evaluate.is_correct("It paid $113.25 billion [1].", ["13.2"])
+    assert evaluate.is_correct("The difference is $4,149 - $4,129 = $20. [1]", ["20"])
+    assert evaluate.is_correct("It paid $13.2 billion [1].", ["$13.2 billion", "13.2"])
+    assert evaluate.is_correct("净亏损为-6百万元", ["-6"]) and evaluate.is_correct("第6届", ["6"])
     assert evaluate.is_correct("anything", []) is None
     # A yes/no gold is the answer's opening verdict, not a substring ("no" is in "not" and "annual").
     assert evaluate.is_correct("No, Amazon did not pay dividends [1].", ["No"])
