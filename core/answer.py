@@ -153,9 +153,10 @@ def correct_citations(answer: str, passages: Sequence[Passage]) -> str:
     when that share reaches :data:`GROUNDING_OVERLAP` and no passage it cites holds
     :data:`CITED_ENOUGH` of them (for a sentence of under three terms, a bare name or figure: when
     one passage holds all of it and no cited one does). A tie goes to a passage already cited, then
-    to the better-ranked, so a sentence the model cited correctly never moves. The engine applies it to Chinese answers only: the 1.5B model's English
-    answers paraphrase rather than copy, and on 21 English dev answers it moved two markers, one of
-    them wrongly (a "This can be found in [1]." of common words; README "Quality").
+    to the better-ranked, so a sentence the model cited correctly never moves. The engine applies it
+    to Chinese answers only: the 1.5B model's English answers paraphrase rather than copy, and on 21
+    English dev answers it moved two markers, one of them wrongly (a "This can be found in [1]." of
+    common words; README "Quality").
     """
     if not passages:
         return answer

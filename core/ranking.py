@@ -83,6 +83,10 @@ class ComparedChunk:
     grams: frozenset[str]
     figures: tuple[str, ...]
 
+    @classmethod
+    def of(cls, passage: Passage) -> ComparedChunk:
+        return cls(passage, shingles(passage.text), tuple(_FIGURES.findall(passage.text)))
+
     @property
     def page_key(self) -> tuple[str, str, int]:
         return self.passage.workspace, self.passage.doc_id, self.passage.page
@@ -131,7 +135,7 @@ def group_by_page(passages: Sequence[Passage], pages: int) -> list[list[Passage]
     dropped, and so is a page that is a better-ranked page's scanned (or born-digital) copy;
     chunks of the same page are kept together even if they overlap (the answer step merges them).
     """
-    chunks = [ComparedChunk(passage, shingles(passage.text), tuple(_FIGURES.findall(passage.text))) for passage in passages]
+    chunks = [ComparedChunk.of(passage) for passage in passages]
     copies = scanned_copies(chunks)
     groups: dict[tuple[str, str, int], list[Passage]] = {}
     kept: list[ComparedChunk] = []

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from core.errors import DependencyMissing
+from core.lang import cjk_count
 
 log = logging.getLogger(__name__)
 
@@ -73,13 +74,12 @@ class RapidOcrEngine:
 #: The Chinese/English models read an em dash standing alone (an empty table cell in a financial
 #: statement: "(6) — 4") as the Chinese numeral 一 ("one"), which it resembles exactly.
 _LONE_YI = re.compile(r"^一+$")
-_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff]")
 
 
 def dashes_in_latin_text(lines: list[OcrLine]) -> list[OcrLine]:
-    """Lines that are only 一 become "—" when no other line of the image holds Chinese, Japanese
-    or Korean text: on an English page such a line is a dash, never the word "one"."""
-    if any(_CJK.search(line.text) for line in lines if not _LONE_YI.match(line.text.strip())):
+    """Lines that are only 一 become "—" when no other line of the image holds a CJK ideograph:
+    on an English page such a line is a dash, never the word "one"."""
+    if any(cjk_count(line.text) for line in lines if not _LONE_YI.match(line.text.strip())):
         return lines
     return [OcrLine("—", line.confidence, line.box) if _LONE_YI.match(line.text.strip()) else line
             for line in lines]
